@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerFlags } from './commands/flags.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerSeed } from './commands/seed.ts';
+import { registerUsers } from './commands/users.ts';
+import { CliError } from './context.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('boxoffice')
+  .description('boxoffice operations: database, seed data, keys, users, feature flags')
+  .version(pkg.version)
+  .showHelpAfterError()
+  .exitOverride();
+
+registerMigrate(program);
+registerSeed(program);
+registerKeys(program);
+registerUsers(program);
+registerFlags(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`boxoffice: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`boxoffice: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,202 @@
+import { TokenVerifier, type JsonWebKeySet } from '../../platform/auth/jwt-verifier.ts';
+import { loadLegacySecret } from '../../platform/auth/legacy-secret.ts';
+import type { Principal } from '../../platform/auth/principal.ts';
+import { DomainError, ServiceUnavailableError, UnauthorizedError } from '../../platform/errors.ts';
+import type { Knex } from '../../platform/db.ts';
+import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
+import { recordAudit } from './internal/audit-log.ts';
+import { AuthService, type UserView } from './internal/auth-service.ts';
+import { KeyRing, rotateKeyFile, type RotationResult } from './internal/key-ring.ts';
+import { createLegacyUserStore } from './internal/legacy-user-store.ts';
+import { LoginThrottle } from './internal/login-throttle.ts';
+import { createOwnUserStore } from './internal/own-user-store.ts';
+import { createRefreshTokenStore } from './internal/refresh-token-store.ts';
+import { createAuthRoutes } from './internal/routes.ts';
+import { TokenIssuer } from './internal/token-issuer.ts';
+
+export { userCreatedV1, userUpdatedV1 } from './internal/events.ts';
+export type { UserView };
+
+/** What other modules (and the platform's token check) may use of auth. */
+export interface AuthFacade {
+  /** the public signing keys (what /.well-known/jwks.json serves) */
+  getJwks(): Promise<JsonWebKeySet>;
+  /** the old synchronous check, used while use_local_jwt is off */
+  verifyToken(token: string): Promise<Principal>;
+  /**
+   * Exchange credentials for an access token only (admin pages keep it in a session cookie): same
+   * throttling and audit as POST /api/v1/auth/login; the refresh token is revoked at once.
+   */
+  login(credentials: { email: string; password: string }, meta: { ip: string; userAgent?: string | undefined }): Promise<{ accessToken: string; expiresIn: number }>;
+}
+
+/** Operator actions (the CLI), not for other modules. */
+export interface AuthAdmin {
+  createAdmin(input: { email: string; password: string; fullName?: string }): Promise<{ user: UserView; created: boolean }>;
+}
+
+export type AuthModule = BoxofficeModule<AuthFacade> & { admin: AuthAdmin };
+
+export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> {
+  const { config, logger, db, flags, metrics, redis } = deps;
+  const production = config.NODE_ENV === 'production';
+  const legacySecret = loadLegacySecret({ secret: config.LEGACY_JWT_SECRET, keysDir: config.JWT_KEYS_DIR, production });
+  if (!legacySecret) logger.warn('no LEGACY_JWT_SECRET: HS256 tokens are neither issued nor accepted');
+
+  let verifier: TokenVerifier | undefined;
+  const keyRing = await KeyRing.open({
+    dir: config.JWT_KEYS_DIR,
+    production,
+    logger,
+    onChange: () => verifier?.invalidate(),
+  });
+  verifier = new TokenVerifier({
+    jwks: async () => keyRing.jwks(),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    legacySecret: () => legacySecret,
+    acceptHs256: () => flags.isEnabled('accept_legacy_hs256_tokens'),
+    cacheTtlMs: 60_000,
+    unknownKidRefetchMs: 0,
+  });
+  const users = config.stores.auth === 'own' ? createOwnUserStore() : createLegacyUserStore(config.LEGACY_SCHEMA);
+  const service = new AuthService({
+    db,
+    users,
+    refreshTokens: createRefreshTokenStore(),
+    issuer: new TokenIssuer({
+      keyRing,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      legacySecret,
+    }),
+    verifier,
+    throttle: new LoginThrottle({
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    }),
+    flags,
+    logger,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  });
+  const facade: AuthFacade = {
+    getJwks: async () => keyRing.jwks(),
+    verifyToken: (token) => service.verifyToken(token),
+    async login(credentials, meta) {
+      const pair = await service.login(credentials, meta);
+      await service.logout(pair.refresh_token, meta);
+      return { accessToken: pair.access_token, expiresIn: pair.expires_in };
+    },
+  };
+  logger.info({ store: users.kind, kid: keyRing.active.kid }, 'auth module ready');
+  return {
+    name: 'auth',
+    facade,
+    admin: { createAdmin: (input) => service.createAdmin(input) },
+    routes: createAuthRoutes({
+      service,
+      authenticator: deps.authenticator,
+      flags,
+      logger,
+      metrics,
+      jwks: () => keyRing.jwks(),
+      jwksCacheSeconds: config.JWKS_CACHE_SECONDS,
+    }),
+    workers: [],
+    outbox: { schema: 'auth' },
+    async start() {
+      keyRing.watch(config.JWT_KEYS_RELOAD_MS);
+    },
+    async stop() {
+      keyRing.unwatch();
+    },
+    async health() {
+      await db.raw('select 1');
+      return { status: 'ok', details: { store: users.kind, activeKid: keyRing.active.kid } };
+    },
+  };
+}
+
+/**
+ * The auth facade of a process that does not host auth: JWKS and the old verify call over HTTP to the
+ * auth service (SERVICE_URL_AUTH).
+ */
+export function createRemoteAuthFacade(baseUrl: string, timeoutMs = 3_000): AuthFacade {
+  const url = (path: string) => new URL(path, baseUrl).toString();
+  return {
+    async getJwks() {
+      const res = await fetch(url('/.well-known/jwks.json'), { signal: AbortSignal.timeout(timeoutMs) });
+      if (!res.ok) throw new ServiceUnavailableError(`auth JWKS answered ${res.status}`);
+      return (await res.json()) as JsonWebKeySet;
+    },
+    async verifyToken(token) {
+      let res: Response;
+      try {
+        res = await fetch(url('/api/v1/auth/verify'), {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (err) {
+        throw new ServiceUnavailableError('auth service did not answer the token check', { cause: String(err) });
+      }
+      if (res.status === 401) throw new UnauthorizedError('token rejected by the auth service', 'invalid-token');
+      if (!res.ok) throw new DomainError(503, 'service-unavailable', 'Service unavailable', { detail: `auth verify answered ${res.status}` });
+      const body = (await res.json()) as { user_id: string; email: string; roles: Principal['roles']; exp: number };
+      return { userId: body.user_id, email: body.email, roles: body.roles, alg: 'RS256', expiresAt: body.exp };
+    },
+    async login(credentials, meta) {
+      const post = async (path: string, body: unknown) => {
+        try {
+          return await fetch(url(path), {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': meta.ip, ...(meta.userAgent ? { 'user-agent': meta.userAgent } : {}) },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+        } catch (err) {
+          throw new ServiceUnavailableError('auth service did not answer the login', { cause: String(err) });
+        }
+      };
+      const res = await post('/api/v1/auth/login', credentials);
+      if (res.status === 401) throw new UnauthorizedError('email or password is incorrect', 'invalid-credentials');
+      if (res.status === 429) throw new DomainError(429, 'too-many-requests', 'Too many requests', { detail: 'too many login attempts', headers: { 'Retry-After': res.headers.get('retry-after') ?? '60' } });
+      if (!res.ok) throw new ServiceUnavailableError(`auth login answered ${res.status}`);
+      const pair = (await res.json()) as { access_token: string; refresh_token: string; expires_in: number };
+      await post('/api/v1/auth/logout', { refresh_token: pair.refresh_token }).catch(() => undefined);
+      return { accessToken: pair.access_token, expiresIn: pair.expires_in };
+    },
+  };
+}
+
+/**
+ * `boxoffice keys rotate`: a new signing key becomes active; the previous one stays published for the
+ * overlap (which must outlast an access token). Running processes pick the change up by themselves.
+ */
+export async function rotateSigningKeys(options: {
+  dir: string;
+  overlapSeconds: number;
+  accessTokenTtlSeconds: number;
+  db?: Knex;
+  actor?: string;
+}): Promise<RotationResult> {
+  if (options.overlapSeconds < options.accessTokenTtlSeconds) {
+    throw new RangeError(
+      `overlap (${options.overlapSeconds}s) must be at least the access-token TTL (${options.accessTokenTtlSeconds}s), ` +
+        'or tokens signed by the previous key would stop verifying before they expire',
+    );
+  }
+  const result = await rotateKeyFile(options.dir, { overlapSeconds: options.overlapSeconds });
+  if (options.db) {
+    await recordAudit(options.db, {
+      action: 'key_rotated',
+      outcome: 'success',
+      ip: options.actor ?? 'cli',
+      detail: { ...result },
+    });
+  }
+  return result;
+}

@@ -1,0 +1,242 @@
+import jose from 'node-jose';
+import { z } from 'zod';
+import { UnauthorizedError } from '../errors.ts';
+import type { Principal } from './principal.ts';
+
+/** A JSON Web Key Set as served at /.well-known/jwks.json (public keys only). */
+export interface JsonWebKeySet {
+  keys: Record<string, unknown>[];
+}
+
+export type JwksSource = () => Promise<JsonWebKeySet>;
+
+export interface TokenVerifierOptions {
+  /** where public keys come from: the auth facade in-process, or the auth service's JWKS URL */
+  jwks: JwksSource;
+  issuer: string;
+  audience: string;
+  /** the shared HS256 secret of the old system, when legacy tokens may still be accepted */
+  legacySecret?: () => string | undefined;
+  /** whether HS256 tokens are accepted right now (a flag) */
+  acceptHs256?: () => boolean;
+  /** how long a fetched key set is trusted before it is fetched again */
+  cacheTtlMs: number;
+  /** an unknown kid triggers one refetch, at most this often (a rotation seen early) */
+  unknownKidRefetchMs?: number;
+  clockToleranceSeconds?: number;
+  now?: () => number;
+}
+
+export type InvalidTokenReason =
+  | 'malformed'
+  | 'alg_not_allowed'
+  | 'embedded_key'
+  | 'unsupported_header'
+  | 'unknown_kid'
+  | 'bad_signature'
+  | 'missing_claim'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience';
+
+export class InvalidTokenError extends UnauthorizedError {
+  readonly reason: InvalidTokenReason;
+
+  constructor(reason: InvalidTokenReason, detail: string) {
+    super(detail, 'invalid-token', { reason });
+    this.reason = reason;
+  }
+}
+
+const headerSchema = z.looseObject({
+  alg: z.string(),
+  kid: z.string().optional(),
+  typ: z.string().optional(),
+});
+
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  exp: z.number(),
+  iat: z.number().optional(),
+  nbf: z.number().optional(),
+  iss: z.string(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  roles: z.array(z.enum(['user', 'admin'])),
+  email: z.string(),
+});
+
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5c', 'x5u'] as const;
+
+function decodeSegment(segment: string): unknown {
+  if (!/^[A-Za-z0-9_-]+$/.test(segment)) throw new InvalidTokenError('malformed', 'token is not base64url JWS');
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidTokenError('malformed', 'token segment is not JSON');
+  }
+}
+
+interface CachedKeys {
+  keys: Map<string, jose.JWK.Key>;
+  fetchedAt: number;
+}
+
+/**
+ * Verifies access tokens locally. RS256 keys come from a cached JWKS (no call per request); HS256 is
+ * accepted only with the legacy secret and only while allowed. The algorithm chooses the key type
+ * here, never the token: an HS256 token is checked against the shared secret alone, so a token
+ * "signed" with the RSA public key as an HMAC secret cannot pass.
+ */
+export class TokenVerifier {
+  private cache: CachedKeys | undefined;
+  private inflight: Promise<CachedKeys> | undefined;
+  private lastFetchAt = 0;
+  private hmacKey: { secret: string; key: jose.JWK.Key } | undefined;
+  /** how many times the key set was fetched (observability; tests prove the cache works) */
+  fetches = 0;
+
+  private readonly options: TokenVerifierOptions;
+
+  constructor(options: TokenVerifierOptions) {
+    this.options = options;
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
+
+  /** Forget cached keys (after a local rotation). */
+  invalidate(): void {
+    this.cache = undefined;
+  }
+
+  private async fetchKeys(): Promise<CachedKeys> {
+    if (this.inflight) return this.inflight;
+    this.inflight = (async () => {
+      this.fetches++;
+      this.lastFetchAt = this.now();
+      const set = await this.options.jwks();
+      const keys = new Map<string, jose.JWK.Key>();
+      for (const raw of set.keys) {
+        if (raw['kty'] !== 'RSA' || typeof raw['kid'] !== 'string') continue;
+        if (raw['d'] !== undefined) continue; // never accept a private key as a verification key
+        keys.set(raw['kid'], await jose.JWK.asKey(raw as unknown as jose.JWK.RawKey));
+      }
+      const cached = { keys, fetchedAt: this.now() };
+      this.cache = cached;
+      return cached;
+    })();
+    try {
+      return await this.inflight;
+    } finally {
+      this.inflight = undefined;
+    }
+  }
+
+  private async keyFor(kid: string): Promise<jose.JWK.Key> {
+    let cache = this.cache;
+    if (!cache || this.now() - cache.fetchedAt > this.options.cacheTtlMs) {
+      try {
+        cache = await this.fetchKeys();
+      } catch (err) {
+        if (!cache) throw err; // no keys at all: the caller's 5xx, not a 401
+      }
+    }
+    let key = cache.keys.get(kid);
+    if (!key && this.now() - this.lastFetchAt >= (this.options.unknownKidRefetchMs ?? 10_000)) {
+      cache = await this.fetchKeys();
+      key = cache.keys.get(kid);
+    }
+    if (!key) throw new InvalidTokenError('unknown_kid', 'token was signed with a key this service does not know');
+    return key;
+  }
+
+  private async legacyKey(): Promise<jose.JWK.Key> {
+    const secret = this.options.legacySecret?.();
+    if (!secret || !(this.options.acceptHs256?.() ?? false)) {
+      throw new InvalidTokenError('alg_not_allowed', 'HS256 tokens are no longer accepted');
+    }
+    if (this.hmacKey?.secret !== secret) {
+      const key = await jose.JWK.asKey({ kty: 'oct', k: Buffer.from(secret).toString('base64url') });
+      this.hmacKey = { secret, key };
+    }
+    return this.hmacKey.key;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
+      throw new InvalidTokenError('malformed', 'token must be a compact JWS with three parts');
+    }
+    const headerRaw = decodeSegment(parts[0]!);
+    const parsedHeader = headerSchema.safeParse(headerRaw);
+    if (!parsedHeader.success) throw new InvalidTokenError('malformed', 'token header has no alg');
+    const header = parsedHeader.data;
+    for (const name of FORBIDDEN_HEADERS) {
+      if (name in header) {
+        throw new InvalidTokenError('embedded_key', `tokens carrying their own key (${name}) are refused`);
+      }
+    }
+    if ('crit' in header) throw new InvalidTokenError('unsupported_header', 'critical header extensions are not supported');
+    if (header.typ !== undefined && !/^(JWT|at\+jwt)$/i.test(header.typ)) {
+      throw new InvalidTokenError('unsupported_header', `typ ${header.typ} is not an access token`);
+    }
+
+    let key: jose.JWK.Key;
+    if (header.alg === 'RS256') {
+      if (!header.kid) throw new InvalidTokenError('unknown_kid', 'RS256 token has no kid');
+      key = await this.keyFor(header.kid);
+    } else if (header.alg === 'HS256') {
+      key = await this.legacyKey();
+    } else {
+      throw new InvalidTokenError('alg_not_allowed', `alg ${header.alg} is not accepted`);
+    }
+
+    let payloadBytes: Buffer;
+    try {
+      const result = await jose.JWS.createVerify(key, {
+        algorithms: [header.alg],
+        allowEmbeddedKey: false,
+      }).verify(token);
+      payloadBytes = result.payload;
+    } catch {
+      throw new InvalidTokenError('bad_signature', 'token signature does not verify');
+    }
+
+    let payloadRaw: unknown;
+    try {
+      payloadRaw = JSON.parse(payloadBytes.toString('utf8'));
+    } catch {
+      throw new InvalidTokenError('malformed', 'token payload is not JSON');
+    }
+    const parsed = claimsSchema.safeParse(payloadRaw);
+    if (!parsed.success) {
+      const missing = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+      throw new InvalidTokenError('missing_claim', `token claims missing or invalid: ${missing}`);
+    }
+    const claims = parsed.data;
+    const nowSec = this.now() / 1000;
+    const tolerance = this.options.clockToleranceSeconds ?? 5;
+    if (claims.exp <= nowSec - tolerance) throw new InvalidTokenError('expired', 'token has expired');
+    if (claims.nbf !== undefined && claims.nbf > nowSec + tolerance) {
+      throw new InvalidTokenError('not_yet_valid', 'token is not valid yet (nbf)');
+    }
+    if (claims.iat !== undefined && claims.iat > nowSec + tolerance) {
+      throw new InvalidTokenError('not_yet_valid', 'token was issued in the future (iat)');
+    }
+    if (claims.iss !== this.options.issuer) throw new InvalidTokenError('wrong_issuer', 'token issuer is not trusted');
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audiences.includes(this.options.audience)) {
+      throw new InvalidTokenError('wrong_audience', 'token is not meant for this API');
+    }
+    return {
+      userId: claims.sub,
+      email: claims.email,
+      roles: claims.roles,
+      alg: header.alg,
+      ...(header.kid ? { kid: header.kid } : {}),
+      expiresAt: claims.exp,
+    };
+  }
+}

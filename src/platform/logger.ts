@@ -1,0 +1,31 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { currentContext } from './context.ts';
+
+export type { Logger };
+
+/** JSON logs; every line written inside a request or message carries its correlation id. */
+export function createLogger(level: LevelWithSilent, bindings: Record<string, unknown> = {}): Logger {
+  return pino({
+    level,
+    base: { service: 'boxoffice', ...bindings },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'refresh_token',
+        '*.refresh_token',
+        'access_token',
+        '*.access_token',
+        'req.headers.authorization',
+        'headers.authorization',
+      ],
+      censor: '[redacted]',
+    },
+    mixin() {
+      const ctx = currentContext();
+      return ctx ? { correlation_id: ctx.correlationId } : {};
+    },
+  });
+}

@@ -1,0 +1,35 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L>;
+}
+
+/** One registry per process (or per test app): default process metrics plus the HTTP histogram. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpDuration,
+    counter(name, help, labelNames) {
+      const existing = registry.getSingleMetric(name);
+      if (existing) return existing as Counter<(typeof labelNames)[number]>;
+      return new Counter({ name, help, labelNames, registers: [registry] });
+    },
+    histogram(name, help, labelNames, buckets) {
+      const existing = registry.getSingleMetric(name);
+      if (existing) return existing as Histogram<(typeof labelNames)[number]>;
+      return new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) });
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
+import pg from 'pg';
+import { createPool, sqlState } from './db.ts';
+import type { Logger } from './logger.ts';
+
+/** Schemas in the order their migrations run. `legacy` is the old shared tables (in LEGACY_SCHEMA). */
+export const MIGRATION_SCHEMAS = ['legacy', 'auth', 'movies', 'bookings', 'payments', 'notifications', 'migration'] as const;
+export type MigrationSchema = (typeof MIGRATION_SCHEMAS)[number];
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** What a migration file gets besides knex: role names and where the legacy tables live. */
+export interface MigrationContext {
+  /** the schema this migration runs in (for `legacy`, the LEGACY_SCHEMA) */
+  schema: string;
+  legacySchema: string;
+  /** the prefixed role of a schema or of `legacy` / `migration` */
+  role(name: MigrationSchema): string;
+}
+
+export interface MigrationFile {
+  up(knex: Knex, ctx: MigrationContext): Promise<void>;
+  down?(knex: Knex, ctx: MigrationContext): Promise<void>;
+}
+
+export interface MigrateOptions {
+  databaseUrl: string;
+  rolePrefix: string;
+  legacySchema: string;
+  logger?: Logger;
+  /** create the database if it does not exist (default true) */
+  createDatabase?: boolean;
+  dir?: string;
+}
+
+export interface MigrateReport {
+  applied: Record<MigrationSchema, string[]>;
+}
+
+interface FileRef {
+  name: string;
+  path: string;
+}
+
+/** Migrations are TypeScript modules `NNNN_name.ts`, imported natively (Node strips the types). */
+class FolderSource implements Knex.MigrationSource<FileRef> {
+  private readonly dir: string;
+  private readonly ctx: MigrationContext;
+
+  constructor(dir: string, ctx: MigrationContext) {
+    this.dir = dir;
+    this.ctx = ctx;
+  }
+
+  async getMigrations(): Promise<FileRef[]> {
+    let files: string[];
+    try {
+      files = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return files
+      .filter((f) => /^\d{4}_[a-z0-9_]+\.ts$/.test(f))
+      .sort()
+      .map((name) => ({ name, path: join(this.dir, name) }));
+  }
+
+  getMigrationName(ref: FileRef): string {
+    return ref.name.replace(/\.ts$/, '');
+  }
+
+  async getMigration(ref: FileRef): Promise<Knex.Migration> {
+    const mod = (await import(pathToFileURL(ref.path).href)) as MigrationFile;
+    return {
+      up: (knex: Knex) => mod.up(knex, this.ctx),
+      down: (knex: Knex) => (mod.down ? mod.down(knex, this.ctx) : Promise.resolve()),
+    };
+  }
+}
+
+const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+
+/** Roles are cluster-wide: two migrate runs (or parallel test databases) may race to create them. */
+async function withRaceRetry(fn: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      const state = sqlState(err);
+      const racy = state === '23505' || state === '42710' || state === 'XX000' || state === '40001';
+      if (!racy || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+  }
+}
+
+async function ensureDatabase(url: string, logger?: Logger): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return;
+  } catch (err) {
+    if (sqlState(err) !== '3D000') throw err;
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: maintenance.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    logger?.info({ database: name }, 'created database');
+  } catch (err) {
+    if (sqlState(err) !== '42P04') throw err;
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Bring a database to the latest schema, idempotently: the per-module roles, one schema per module owned
+ * by its role, and each schema's migrations run *as* that role with their own `knex_migrations` table.
+ * Concurrent runs against one database serialize on an advisory lock.
+ */
+export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
+  const { databaseUrl, rolePrefix, legacySchema, logger } = options;
+  const dir = options.dir ?? MIGRATIONS_DIR;
+  if (options.createDatabase !== false) await ensureDatabase(databaseUrl, logger);
+  const role = (name: MigrationSchema) => `${rolePrefix}${name}`;
+
+  const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'boxoffice:migrate' });
+  await admin.connect();
+  const applied = Object.fromEntries(MIGRATION_SCHEMAS.map((s) => [s, [] as string[]])) as MigrateReport['applied'];
+  try {
+    await admin.query(`SELECT pg_advisory_lock(hashtext('boxoffice:migrate'))`);
+    for (const name of MIGRATION_SCHEMAS) {
+      const r = role(name);
+      await withRaceRetry(async () => {
+        const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [r]);
+        if (exists.rowCount === 0) await admin.query(`CREATE ROLE ${quoteIdent(r)} NOLOGIN`);
+      });
+      await withRaceRetry(async () => {
+        const member = await admin.query('SELECT pg_has_role(current_user, $1, $2) AS ok', [r, 'MEMBER']);
+        if (!member.rows[0]?.ok) await admin.query(`GRANT ${quoteIdent(r)} TO CURRENT_USER`);
+      });
+    }
+    for (const name of MIGRATION_SCHEMAS) {
+      const schema = name === 'legacy' ? legacySchema : name;
+      const owner = role(name);
+      await withRaceRetry(async () => {
+        const exists = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+        if (exists.rowCount === 0) {
+          await admin.query(`CREATE SCHEMA ${quoteIdent(schema)} AUTHORIZATION ${quoteIdent(owner)}`);
+        } else if (name === 'legacy') {
+          // e.g. `public`, owned by the database owner: the legacy role needs to create its tables there
+          await admin.query(`GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(owner)}`);
+        }
+      });
+      const ctx: MigrationContext = { schema, legacySchema, role };
+      const knex = createPool(databaseUrl, { role: owner, searchPath: schema, max: 1 });
+      try {
+        const [, files] = (await knex.migrate.latest({
+          migrationSource: new FolderSource(join(dir, name), ctx),
+          schemaName: schema,
+          tableName: 'knex_migrations',
+        })) as [number, string[]];
+        applied[name] = files;
+        if (files.length > 0) logger?.info({ schema, files }, 'applied migrations');
+      } finally {
+        await knex.destroy();
+      }
+    }
+  } finally {
+    await admin.query(`SELECT pg_advisory_unlock(hashtext('boxoffice:migrate'))`).catch(() => undefined);
+    await admin.end();
+  }
+  return { applied };
+}

@@ -1,0 +1,90 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { migrate } from '../../src/platform/migrate.ts';
+
+export const PG_BASE = process.env['TEST_PG_BASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** The template is keyed by everything that shapes the schema, so a changed migration builds a new one. */
+function templateName(): string {
+  const hash = createHash('sha256');
+  for (const file of [
+    ...filesUnder(join(root, 'migrations')).sort(),
+    join(root, 'src/platform/migrate.ts'),
+    join(root, 'src/platform/events/outbox-ddl.ts'),
+  ]) {
+    hash.update(file).update(readFileSync(file));
+  }
+  return `bo_tpl_${hash.digest('hex').slice(0, 16)}`;
+}
+
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, fully migrated database of its own (copied from a template migrated once per schema
+ * version), so test files can run in parallel without seeing each other's rows.
+ */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `bo_t_${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
+  await withAdmin(async (admin) => {
+    await admin.query(`SELECT pg_advisory_lock(hashtext('boxoffice:test-template'))`);
+    try {
+      if (options.migrated === false) {
+        await admin.query(`CREATE DATABASE "${name}"`);
+        return;
+      }
+      const template = templateName();
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
+      if (exists.rowCount === 0) {
+        const building = `${template}_build`;
+        await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+        await migrate({ databaseUrl: `${PG_BASE}/${building}`, rolePrefix: 'boxoffice_', legacySchema: 'public' });
+        await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
+        const stale = await admin.query<{ datname: string }>(
+          `SELECT datname FROM pg_database WHERE datname LIKE 'bo\\_tpl\\_%' AND datname <> $1`,
+          [template],
+        );
+        for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      }
+      await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+    } finally {
+      await admin.query(`SELECT pg_advisory_unlock(hashtext('boxoffice:test-template'))`);
+    }
+  });
+  return {
+    name,
+    url: `${PG_BASE}/${name}`,
+    drop: () => withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
+  };
+}
+
+/** A plain pg client on a database as a given role (SET ROLE at connection start), for boundary tests. */
+export async function connectAs(url: string, role?: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, ...(role ? { options: `-c role=${role}` } : {}) });
+  await client.connect();
+  return client;
+}

@@ -1,0 +1,47 @@
+import test from 'ava';
+import { ConfigError, loadConfig, MODULE_NAMES } from '../../src/platform/config.ts';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((p) => p.variable);
+  }
+};
+
+test('defaults: port 8000, all modules, role all, legacy stores', (t) => {
+  const c = loadConfig({});
+  t.is(c.PORT, 8000);
+  t.deepEqual(c.MODULES, [...MODULE_NAMES]);
+  t.is(c.ROLE, 'all');
+  t.deepEqual(Object.values(c.stores), ['legacy', 'legacy', 'legacy', 'legacy', 'legacy']);
+  t.is(c.UNLEASH_URL, undefined);
+});
+
+test('each bad value is reported under its variable name', (t) => {
+  t.deepEqual(problemsOf({ PORT: 'eighty' }), ['PORT']);
+  t.deepEqual(problemsOf({ PORT: '70000' }), ['PORT']);
+  t.deepEqual(problemsOf({ DATABASE_URL: 'mysql://x/y' }), ['DATABASE_URL']);
+  t.deepEqual(problemsOf({ REDIS_URL: 'not a url' }), ['REDIS_URL']);
+  t.deepEqual(problemsOf({ AMQP_URL: 'http://x' }), ['AMQP_URL']);
+  t.deepEqual(problemsOf({ ROLE: 'boss' }), ['ROLE']);
+  t.deepEqual(problemsOf({ LOG_LEVEL: 'loud' }), ['LOG_LEVEL']);
+  t.deepEqual(problemsOf({ STORE_BOOKING: 'mongo' }), ['STORE_BOOKING']);
+  t.deepEqual(problemsOf({ FLAGS_BOOTSTRAP: 'use_local_jwt' }), ['FLAGS_BOOTSTRAP']);
+  t.deepEqual(problemsOf({ LEGACY_JWT_SECRET: 'short' }), ['LEGACY_JWT_SECRET']);
+  t.deepEqual(problemsOf({ PORT: 'x', ROLE: 'y' }).sort(), ['PORT', 'ROLE']);
+  t.deepEqual(problemsOf({ UNLEASH_URL: 'http://unleash:4242/api' }), ['UNLEASH_API_TOKEN']);
+});
+
+test('MODULES: a list hosts a subset in dependency order; unknown names are rejected', (t) => {
+  t.deepEqual(loadConfig({ MODULES: 'booking, auth' }).MODULES, ['auth', 'booking']);
+  t.deepEqual(loadConfig({ MODULES: 'all' }).MODULES, [...MODULE_NAMES]);
+  const err = t.throws(() => loadConfig({ MODULES: 'booking,tickets' }), { instanceOf: ConfigError });
+  t.regex(err.message, /MODULES: unknown module\(s\) tickets/);
+});
+
+test('empty variables take the default, like unset ones', (t) => {
+  t.is(loadConfig({ PORT: '' }).PORT, 8000);
+});

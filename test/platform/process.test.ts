@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+let db: TestDatabase;
+let keysDir: string;
+test.before(async () => {
+  db = await createTestDatabase();
+  keysDir = await mkdtemp(join(tmpdir(), 'bo-proc-'));
+});
+test.after.always(async () => {
+  await db?.drop();
+  await rm(keysDir, { recursive: true, force: true });
+});
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, JWT_KEYS_DIR: keysDir, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitFor(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a bad variable stops start-up with exit 1 and a message naming it', async (t) => {
+  const p = start({ PORT: 'eighty' });
+  t.is(await p.exited, 1);
+  t.regex(p.output(), /invalid configuration: PORT:/);
+  const m = start({ MODULES: 'auth,tickets' });
+  t.is(await m.exited, 1);
+  t.regex(m.output(), /MODULES: unknown module\(s\) tickets/);
+});
+
+test('SIGTERM while a request is in flight: it completes, new connections are refused, exit 0 within the bound', async (t) => {
+  const port = await freePort();
+  const p = start({ PORT: String(port), SHUTDOWN_TIMEOUT_MS: '8000' });
+  await waitFor(`http://127.0.0.1:${port}/health/startup`);
+  // a login whose body is only half sent is certainly in flight when the signal lands
+  const body = JSON.stringify({ email: 'nobody@example.com', password: 'Wr0ng-password' });
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+  const answered = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
+  req.write(body.slice(0, 10));
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  p.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  await t.throwsAsync(fetch(`http://127.0.0.1:${port}/health`), undefined, 'no new connections while draining');
+  req.end(body.slice(10));
+  t.is(await answered, 401, 'the in-flight request finished normally');
+  t.is(await p.exited, 0);
+  t.true(Date.now() - t0 < 8000);
+  t.regex(p.output(), /"clean":true/);
+});
