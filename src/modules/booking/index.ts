@@ -1,0 +1,82 @@
+import type { BoxofficeModule, EventHandler, PlatformDeps } from '../../platform/module.ts';
+import type { MovieFacade } from '../movie/index.ts';
+import { expireDue, createExpirySweeper } from './internal/booking-expiry.ts';
+import { BookingService } from './internal/booking-service.ts';
+import { createLegacyBookingStore } from './internal/legacy-booking-store.ts';
+import { createOwnBookingStore } from './internal/own-booking-store.ts';
+import { createPaymentEventHandlers } from './internal/payment-event-handlers.ts';
+import { createBookingRoutes } from './internal/routes.ts';
+import { createSagaState } from './internal/saga-state.ts';
+import { SeatHolds } from './internal/seat-holds.ts';
+import type { BookingView } from './internal/views.ts';
+
+export { bookingCancelledV1, bookingConfirmedV1, bookingCreatedV1, bookingExpiredV1 } from './internal/events.ts';
+export type { BookingView };
+
+/** What other modules may use of booking (nothing synchronous: they react to booking.* events, and booking to payment.*). */
+export type BookingFacade = Record<string, never>;
+
+export interface BookingDeps extends PlatformDeps {
+  /** in-process or remote (SERVICE_URL_MOVIE) */
+  movie: MovieFacade;
+}
+
+/** Operator and test hooks, not for other modules. */
+export interface BookingAdmin {
+  /** expire due pending bookings now (what the sweeper does every BOOKING_SWEEP_INTERVAL_MS) */
+  expireDue(now?: Date): Promise<number>;
+  /** seat → booking of every seat held or sold in the showtime, from the selected store */
+  activeSeats(showtimeId: string): Promise<{ seatId: string; bookingId: string }[]>;
+  /** the Redis key of a seat hold / of the old showtime lock (for operators and tests) */
+  seatHoldKey(showtimeId: string, seatId: string): string;
+  showtimeLockKey(showtimeId: string): string;
+}
+
+export type BookingModule = BoxofficeModule<BookingFacade> & { admin: BookingAdmin; storeKind: 'legacy' | 'own' };
+
+const OUTBOX_SCHEMA = 'bookings';
+
+export function createBookingModule(deps: BookingDeps): BookingModule {
+  const { config, db, logger } = deps;
+  const store = config.stores.booking === 'own' ? createOwnBookingStore(OUTBOX_SCHEMA) : createLegacyBookingStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY);
+  const saga = createSagaState(OUTBOX_SCHEMA);
+  const holds = new SeatHolds({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const service = new BookingService({
+    db, store, saga, holds, movie: deps.movie, flags: deps.flags, logger, metrics: deps.metrics,
+    holdSeconds: config.BOOKING_HOLD_SECONDS, showtimeLockMs: config.BOOKING_SHOWTIME_LOCK_MS,
+  });
+  const expiry = { db, store, saga, holds, logger };
+  // seat.* from movie: booking is the authority on holds, so these only confirm what it already knows
+  const seatEcho: EventHandler = async (event) => {
+    logger.debug({ event: event.event_type, booking_id: event.payload['booking_id'] }, 'seat event received');
+  };
+  logger.info({ store: store.kind }, 'booking module ready');
+  return {
+    name: 'booking',
+    facade: {},
+    storeKind: store.kind,
+    admin: {
+      expireDue: (now) => expireDue(expiry, now),
+      activeSeats: (showtimeId) => store.activeSeats(db, showtimeId),
+      seatHoldKey: (showtimeId, seatId) => holds.seatKey(showtimeId, seatId),
+      showtimeLockKey: (showtimeId) => holds.showtimeKey(showtimeId),
+    },
+    routes: createBookingRoutes({ service, authenticator: deps.authenticator, maxSeats: config.BOOKING_MAX_SEATS }),
+    workers: [createExpirySweeper(expiry, config.BOOKING_SWEEP_INTERVAL_MS)],
+    outbox: { schema: OUTBOX_SCHEMA },
+    consumer: {
+      queue: 'booking-service.events',
+      bindings: ['payment.*', 'seat.*'],
+      handlers: {
+        ...createPaymentEventHandlers({ store, saga, holds, logger }),
+        'seat.reserved': seatEcho, 'seat.released': seatEcho, 'seat.confirmed': seatEcho,
+      },
+    },
+    async start() {},
+    async stop() {},
+    async health() {
+      await db.raw('select 1');
+      return { status: 'ok', details: { store: store.kind } };
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { ConflictError, DomainError, NotFoundError } from '../../../platform/errors.ts';
+
+/** 409 naming the seats that another booking holds or bought (or that a concurrent request is taking). */
+export class SeatsTakenError extends ConflictError {
+  readonly seats: string[];
+
+  constructor(seats: string[]) {
+    const sorted = [...seats].sort();
+    super(`${sorted.length === 1 ? 'this seat is' : 'these seats are'} already held or sold: ${sorted.join(', ')}`, 'seats-taken', { seats: sorted });
+    this.seats = sorted;
+  }
+}
+
+/** The old whole-showtime lock is held by another request (the old system's answer: try again). */
+export class ShowtimeBusyError extends ConflictError {
+  constructor(seats: string[]) {
+    super('another booking for this showtime is in progress; try again', 'showtime-busy', { seats: [...seats].sort(), retryable: true });
+  }
+}
+
+export class ShowtimeNotFoundError extends NotFoundError {
+  constructor(detail = 'no showtime with this id') {
+    super(detail, 'showtime-not-found');
+  }
+}
+
+export class ShowtimeNotBookableError extends ConflictError {
+  constructor(reason: 'cancelled' | 'started') {
+    super(reason === 'cancelled' ? 'the showtime is cancelled' : 'the showtime has already started', `showtime-${reason}`);
+  }
+}
+
+/** 422 naming the seat ids that are not seats of the showtime's theater. */
+export class UnknownSeatsError extends DomainError {
+  constructor(seats: string[]) {
+    const detail = `not seats of this showtime: ${seats.join(', ')}`;
+    super(422, 'unknown-seats', 'Validation failed', { detail, extra: { errors: [{ field: 'seat_ids', message: detail }], seats } });
+  }
+}
+
+/** A row the legacy tables' foreign keys need is missing (e.g. the user or showtime exists only in a new schema). */
+export class LegacyReferenceError extends DomainError {
+  constructor(detail: string) {
+    super(422, 'legacy-reference-missing', 'Validation failed', { detail });
+  }
+}
+
+/** Not the caller's booking, or none at all: the same answer, so ids do not leak. */
+export class BookingNotFoundError extends NotFoundError {
+  constructor() {
+    super('no booking with this id', 'booking-not-found');
+  }
+}
+
+export class BookingNotCancellableError extends ConflictError {
+  constructor(status: string) {
+    super(`a booking that is ${status} cannot be cancelled`, 'booking-not-cancellable', { status });
+  }
+}

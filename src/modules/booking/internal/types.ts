@@ -1,0 +1,67 @@
+import type { Db, Knex } from '../../../platform/db.ts';
+import type { ShowtimeSnapshot } from '../../movie/index.ts';
+
+export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'expired';
+/** statuses whose seats are held (pending) or sold (confirmed) */
+export const ACTIVE_STATUSES: BookingStatus[] = ['pending', 'confirmed'];
+
+export interface BookedSeat {
+  seatId: string;
+  row: string;
+  number: number;
+  type: string;
+  /** exact decimal string */
+  price: string;
+}
+
+export interface BookingRecord {
+  id: string;
+  userId: string;
+  userEmail: string;
+  showtimeId: string;
+  snapshot: ShowtimeSnapshot;
+  status: BookingStatus;
+  totalPrice: string;
+  currency: string;
+  expiresAt: Date | null;
+  cancelReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** ordered by seat id */
+  seats: BookedSeat[];
+}
+
+export type NewBooking = Omit<BookingRecord, 'status' | 'cancelReason' | 'updatedAt' | 'expiresAt'> & { expiresAt: Date };
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Where bookings live: the legacy shared tables or the booking schema. Both pass
+ * test/modules/booking/booking-store.contract.ts, and both keep the invariant on their own — a seat of a
+ * showtime is in at most one pending or confirmed booking — whatever lock the caller took in Redis.
+ */
+export interface BookingStore {
+  readonly kind: 'legacy' | 'own';
+  /**
+   * Insert a pending booking with its seats, in the caller's transaction. Throws SeatsTakenError naming
+   * the seats another active booking holds (nothing is written then), ShowtimeNotFoundError when the
+   * store does not know the showtime.
+   */
+  insertPending(trx: Knex.Transaction, booking: NewBooking): Promise<BookingRecord>;
+  findById(db: Db, id: string): Promise<BookingRecord | undefined>;
+  /** the booking, its row locked until the transaction ends */
+  lockById(trx: Knex.Transaction, id: string): Promise<BookingRecord | undefined>;
+  /** newest first */
+  listByUser(db: Db, userId: string, page: Page): Promise<{ items: BookingRecord[]; total: number }>;
+  /** pending → confirmed (the seats stay taken: now sold); false when the booking was not pending */
+  confirm(trx: Knex.Transaction, id: string): Promise<boolean>;
+  /** pending|confirmed → cancelled|expired; the seats are free again when the transaction commits */
+  finish(trx: Knex.Transaction, id: string, to: 'cancelled' | 'expired', reason: string): Promise<void>;
+  /** ids of pending bookings with expires_at <= now, oldest first, locked (SKIP LOCKED: sweepers share the work) */
+  claimExpired(trx: Knex.Transaction, now: Date, limit: number): Promise<string[]>;
+  /** seat → booking for every seat of the showtime held or sold by an active booking */
+  activeSeats(db: Db, showtimeId: string): Promise<{ seatId: string; bookingId: string }[]>;
+}

@@ -1,0 +1,224 @@
+import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { ValidationError } from '../../../platform/errors.ts';
+import { normalizeMoney } from '../../../platform/money.ts';
+import { DuplicateSeatError } from './errors.ts';
+import { countRows, likePattern } from './sql.ts';
+import type { CatalogStore, MovieRecord, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
+
+/** The old shared tables: theaters.location is the city, showtimes.price the one price of every seat. */
+interface MovieRow {
+  id: string; title: string; description: string | null; duration_minutes: number; genre: string | null;
+  rating: string | null; release_date: string | null; poster_url: string | null; created_at: Date | null; updated_at: Date | null;
+}
+interface TheaterRow { id: string; name: string; location: string | null; total_seats: number; created_at: Date | null }
+interface SeatRow { id: string; theater_id: string; row_label: string; seat_number: number; seat_type: string | null }
+interface ShowtimeRow {
+  id: string; movie_id: string; theater_id: string; start_time: Date; end_time: Date; price: string;
+  available_seats: number; total_seats: number; created_at: Date | null; cancelled_at: Date | null; cancel_reason: string | null;
+}
+
+const EPOCH = new Date(0);
+const MOVIE_COLS = ['id', 'title', 'description', 'duration_minutes', 'genre', 'rating', 'poster_url', 'created_at', 'updated_at'];
+
+const toMovie = (r: MovieRow & { release_date_text?: string | null }): MovieRecord => ({
+  id: r.id,
+  title: r.title,
+  description: r.description,
+  durationMinutes: r.duration_minutes,
+  genre: r.genre,
+  rating: r.rating,
+  releaseDate: r.release_date_text ?? null,
+  posterUrl: r.poster_url,
+  createdAt: r.created_at ?? EPOCH,
+  updatedAt: r.updated_at ?? r.created_at ?? EPOCH,
+});
+const toTheater = (r: TheaterRow): TheaterRecord => ({
+  id: r.id, name: r.name, city: r.location, totalSeats: r.total_seats, createdAt: r.created_at ?? EPOCH,
+});
+const toSeat = (r: SeatRow): SeatRecord => ({
+  id: r.id, theaterId: r.theater_id, row: r.row_label, number: r.seat_number, type: r.seat_type ?? 'standard',
+});
+
+export function createLegacyCatalogStore(schema: string, currency: string): CatalogStore {
+  const t = (db: Db, table: string) => db.withSchema(schema).table(table);
+  const movieSelect = (db: Db) =>
+    t(db, 'movies').select(MOVIE_COLS).select(db.raw(`to_char(release_date, 'YYYY-MM-DD') AS release_date_text`));
+  const toShowtime = (r: ShowtimeRow): ShowtimeRecord => ({
+    id: r.id,
+    movieId: r.movie_id,
+    theaterId: r.theater_id,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    basePrice: normalizeMoney(r.price),
+    currency,
+    tierPrices: {},
+    status: r.cancelled_at ? 'cancelled' : 'scheduled',
+    cancelReason: r.cancel_reason,
+    totalSeats: Number(r.total_seats),
+    availableSeats: r.available_seats,
+    createdAt: r.created_at ?? EPOCH,
+  });
+  const showtimeSelect = (db: Db) =>
+    db
+      .withSchema(schema)
+      .from('showtimes as s')
+      .join('theaters as th', 'th.id', 's.theater_id')
+      .select('s.*', 'th.total_seats');
+
+  return {
+    kind: 'legacy',
+    async insertMovie(db, m) {
+      await t(db, 'movies').insert({
+        id: m.id, title: m.title, description: m.description, duration_minutes: m.durationMinutes, genre: m.genre,
+        rating: m.rating, release_date: m.releaseDate, poster_url: m.posterUrl,
+      });
+      return (await this.findMovie(db, m.id))!;
+    },
+    async updateMovie(db, id, p) {
+      const n = await t(db, 'movies').where({ id }).update({
+        ...(p.title !== undefined ? { title: p.title } : {}),
+        ...(p.description !== undefined ? { description: p.description } : {}),
+        ...(p.durationMinutes !== undefined ? { duration_minutes: p.durationMinutes } : {}),
+        ...(p.genre !== undefined ? { genre: p.genre } : {}),
+        ...(p.rating !== undefined ? { rating: p.rating } : {}),
+        ...(p.releaseDate !== undefined ? { release_date: p.releaseDate } : {}),
+        ...(p.posterUrl !== undefined ? { poster_url: p.posterUrl } : {}),
+        updated_at: new Date(),
+      });
+      return n ? this.findMovie(db, id) : undefined;
+    },
+    async findMovie(db, id) {
+      const row = await movieSelect(db).where({ id }).first();
+      return row ? toMovie(row) : undefined;
+    },
+    async findMovieByTitle(db, title) {
+      const row = await movieSelect(db).whereRaw('lower(title) = lower(?)', [title]).orderBy('created_at').first();
+      return row ? toMovie(row) : undefined;
+    },
+    async listMovies(db, f, page) {
+      const filtered = <Q extends Knex.QueryBuilder>(q: Q): Q => {
+        if (f.genre) q.whereRaw('lower(genre) = lower(?)', [f.genre]);
+        if (f.rating) q.where('rating', f.rating);
+        if (f.q) q.whereRaw(`title ILIKE ? ESCAPE '\\'`, [likePattern(f.q)]);
+        return q;
+      };
+      const total = await countRows(filtered(t(db, 'movies')));
+      const rows = await filtered(movieSelect(db)).orderBy('title').orderBy('id').limit(page.limit).offset(page.offset);
+      return { items: rows.map(toMovie), total };
+    },
+
+    async insertTheater(db, th) {
+      try {
+        await t(db, 'theaters').insert({ id: th.id, name: th.name, location: th.city, total_seats: th.seats.length });
+        if (th.seats.length) {
+          await t(db, 'seats').insert(
+            th.seats.map((s) => ({ id: s.id, theater_id: th.id, row_label: s.row, seat_number: s.number, seat_type: s.type })),
+          );
+        }
+      } catch (err) {
+        if (sqlState(err) === '23505') throw new DuplicateSeatError();
+        throw err;
+      }
+      return (await this.findTheater(db, th.id))!;
+    },
+    async updateTheater(db, id, p) {
+      const n = await t(db, 'theaters').where({ id }).update({
+        ...(p.name !== undefined ? { name: p.name } : {}),
+        ...(p.city !== undefined ? { location: p.city } : {}),
+      });
+      return n ? this.findTheater(db, id) : undefined;
+    },
+    async findTheater(db, id, lock) {
+      const q = t(db, 'theaters').where({ id }).first();
+      if (lock) q.forUpdate();
+      const row = (await q) as TheaterRow | undefined;
+      return row ? toTheater(row) : undefined;
+    },
+    async findTheaterByName(db, name) {
+      const row = (await t(db, 'theaters').where({ name }).orderBy('created_at').first()) as TheaterRow | undefined;
+      return row ? toTheater(row) : undefined;
+    },
+    async listTheaters(db, f, page) {
+      const q = t(db, 'theaters');
+      if (f.city) q.whereRaw('lower(location) = lower(?)', [f.city]);
+      const total = await countRows(q);
+      const rows = (await q.clone().orderBy('name').orderBy('id').limit(page.limit).offset(page.offset)) as TheaterRow[];
+      return { items: rows.map(toTheater), total };
+    },
+    async listSeats(db, theaterId) {
+      const rows = (await t(db, 'seats')
+        .where({ theater_id: theaterId })
+        .orderByRaw('length(row_label), row_label, seat_number')) as SeatRow[];
+      return rows.map(toSeat);
+    },
+
+    async insertShowtime(db, s) {
+      if (Object.keys(s.tierPrices).length > 0) {
+        throw new ValidationError([{ field: 'tier_prices', message: 'the legacy tables charge every seat the showtime price; tier prices need the own movie store' }]);
+      }
+      if (s.currency !== currency) {
+        throw new ValidationError([{ field: 'currency', message: `the legacy tables hold prices in ${currency} only` }]);
+      }
+      await t(db, 'showtimes').insert({
+        id: s.id, movie_id: s.movieId, theater_id: s.theaterId, start_time: s.startTime, end_time: s.endTime,
+        price: s.basePrice, available_seats: s.totalSeats,
+      });
+      return (await this.findShowtime(db, s.id))!;
+    },
+    async updateShowtime(db, id, p) {
+      if (p.tierPrices && Object.keys(p.tierPrices).length > 0) {
+        throw new ValidationError([{ field: 'tier_prices', message: 'the legacy tables charge every seat the showtime price' }]);
+      }
+      const n = await t(db, 'showtimes').where({ id }).update({
+        ...(p.startTime ? { start_time: p.startTime } : {}),
+        ...(p.endTime ? { end_time: p.endTime } : {}),
+        ...(p.basePrice !== undefined ? { price: p.basePrice } : {}),
+      });
+      return n ? this.findShowtime(db, id) : undefined;
+    },
+    async cancelShowtime(db, id, reason) {
+      const n = await t(db, 'showtimes').where({ id }).whereNull('cancelled_at').update({ cancelled_at: new Date(), cancel_reason: reason });
+      return n ? this.findShowtime(db, id) : undefined;
+    },
+    async findShowtime(db, id) {
+      const row = (await showtimeSelect(db).where('s.id', id).first()) as ShowtimeRow | undefined;
+      return row ? toShowtime(row) : undefined;
+    },
+    async listShowtimes(db, f, page) {
+      const q = showtimeSelect(db);
+      if (f.movieId) q.where('s.movie_id', f.movieId);
+      if (f.theaterId) q.where('s.theater_id', f.theaterId);
+      if (f.from) q.where('s.start_time', '>=', f.from);
+      if (f.to) q.where('s.start_time', '<', f.to);
+      if (!f.includeCancelled) q.whereNull('s.cancelled_at');
+      const total = await countRows(q);
+      const rows = (await q.orderBy('s.start_time').orderBy('s.id').limit(page.limit).offset(page.offset)) as ShowtimeRow[];
+      return { items: rows.map(toShowtime), total };
+    },
+    async overlappingShowtimes(db, theaterId, start, end, excludeId) {
+      const q = t(db, 'showtimes').where({ theater_id: theaterId }).whereNull('cancelled_at')
+        .where('start_time', '<', end).where('end_time', '>', start).select('id');
+      if (excludeId) q.whereNot('id', excludeId);
+      return ((await q) as { id: string }[]).map((r) => r.id);
+    },
+    async seatStates(db, showtimeId) {
+      const rows = (await db
+        .withSchema(schema)
+        .from('booking_seats as bs')
+        .join('bookings as b', 'b.id', 'bs.booking_id')
+        .where('bs.showtime_id', showtimeId)
+        .whereIn('b.status', ['pending', 'confirmed'])
+        .select('bs.seat_id', 'b.id as booking_id', 'b.status')) as { seat_id: string; booking_id: string; status: string }[];
+      const states = new Map<string, SeatState>();
+      for (const r of rows) {
+        const status = r.status === 'confirmed' ? 'sold' : 'held';
+        if (states.get(r.seat_id)?.status !== 'sold') states.set(r.seat_id, { status, bookingId: r.booking_id });
+      }
+      return states;
+    },
+    async affectedBookings(db, showtimeId) {
+      const rows = (await t(db, 'bookings').where({ showtime_id: showtimeId }).whereIn('status', ['pending', 'confirmed']).select('id')) as { id: string }[];
+      return rows.map((r) => r.id);
+    },
+  };
+}

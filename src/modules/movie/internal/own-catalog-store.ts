@@ -1,0 +1,188 @@
+import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { normalizeMoney } from '../../../platform/money.ts';
+import { DuplicateSeatError } from './errors.ts';
+import { countRows, likePattern } from './sql.ts';
+import type { CatalogStore, MovieRecord, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
+
+interface MovieRow {
+  id: string; title: string; description: string | null; duration_minutes: number; genre: string | null; rating: string | null;
+  release_date_text: string | null; poster_url: string | null; created_at: Date; updated_at: Date;
+}
+interface TheaterRow { id: string; name: string; city: string | null; total_seats: number; created_at: Date }
+interface SeatRow { id: string; theater_id: string; row_label: string; seat_number: number; seat_type: string }
+interface ShowtimeRow {
+  id: string; movie_id: string; theater_id: string; start_time: Date; end_time: Date; base_price: string; currency: string;
+  tier_prices: Record<string, string>; status: 'scheduled' | 'cancelled'; cancel_reason: string | null; total_seats: number;
+  taken: string | number; created_at: Date;
+}
+
+const toMovie = (r: MovieRow): MovieRecord => ({
+  id: r.id, title: r.title, description: r.description, durationMinutes: r.duration_minutes, genre: r.genre, rating: r.rating,
+  releaseDate: r.release_date_text, posterUrl: r.poster_url, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toTheater = (r: TheaterRow): TheaterRecord => ({ id: r.id, name: r.name, city: r.city, totalSeats: r.total_seats, createdAt: r.created_at });
+const toSeat = (r: SeatRow): SeatRecord => ({ id: r.id, theaterId: r.theater_id, row: r.row_label, number: r.seat_number, type: r.seat_type });
+const toShowtime = (r: ShowtimeRow): ShowtimeRecord => ({
+  id: r.id, movieId: r.movie_id, theaterId: r.theater_id, startTime: r.start_time, endTime: r.end_time,
+  basePrice: normalizeMoney(r.base_price), currency: r.currency.trim(), tierPrices: r.tier_prices, status: r.status,
+  cancelReason: r.cancel_reason, totalSeats: r.total_seats, availableSeats: r.total_seats - Number(r.taken), createdAt: r.created_at,
+});
+
+/** A held seat whose hold ran out counts as available even before the booking.expired event arrives. */
+const TAKEN = `(status = 'sold' OR (status = 'held' AND (reserved_until IS NULL OR reserved_until > now())))`;
+
+/** The movie schema's own tables (timestamptz, exact prices, per-tier prices, seat_availability). */
+export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
+  const t = (db: Db, table: string) => db.withSchema(schema).table(table);
+  const movieSelect = (db: Db) => t(db, 'movies').select('*', db.raw(`to_char(release_date, 'YYYY-MM-DD') AS release_date_text`));
+  const showtimeSelect = (db: Db) =>
+    db.withSchema(schema).from('showtimes as s').select(
+      's.*',
+      db.raw(`(SELECT count(*) FROM "${schema}".seat_availability sa WHERE sa.showtime_id = s.id AND ${TAKEN}) AS taken`),
+    );
+
+  return {
+    kind: 'own',
+    async insertMovie(db, m) {
+      await t(db, 'movies').insert({
+        id: m.id, title: m.title, description: m.description, duration_minutes: m.durationMinutes, genre: m.genre,
+        rating: m.rating, release_date: m.releaseDate, poster_url: m.posterUrl,
+      });
+      return (await this.findMovie(db, m.id))!;
+    },
+    async updateMovie(db, id, p) {
+      const n = await t(db, 'movies').where({ id }).update({
+        ...(p.title !== undefined ? { title: p.title } : {}),
+        ...(p.description !== undefined ? { description: p.description } : {}),
+        ...(p.durationMinutes !== undefined ? { duration_minutes: p.durationMinutes } : {}),
+        ...(p.genre !== undefined ? { genre: p.genre } : {}),
+        ...(p.rating !== undefined ? { rating: p.rating } : {}),
+        ...(p.releaseDate !== undefined ? { release_date: p.releaseDate } : {}),
+        ...(p.posterUrl !== undefined ? { poster_url: p.posterUrl } : {}),
+        updated_at: new Date(),
+      });
+      return n ? this.findMovie(db, id) : undefined;
+    },
+    async findMovie(db, id) {
+      const row = (await movieSelect(db).where({ id }).first()) as MovieRow | undefined;
+      return row ? toMovie(row) : undefined;
+    },
+    async findMovieByTitle(db, title) {
+      const row = (await movieSelect(db).whereRaw('lower(title) = lower(?)', [title]).orderBy('created_at').first()) as MovieRow | undefined;
+      return row ? toMovie(row) : undefined;
+    },
+    async listMovies(db, f, page) {
+      const filtered = <Q extends Knex.QueryBuilder>(q: Q): Q => {
+        if (f.genre) q.whereRaw('lower(genre) = lower(?)', [f.genre]);
+        if (f.rating) q.where('rating', f.rating);
+        if (f.q) q.whereRaw(`title ILIKE ? ESCAPE '\\'`, [likePattern(f.q)]);
+        return q;
+      };
+      const total = await countRows(filtered(t(db, 'movies')));
+      const rows = (await filtered(movieSelect(db)).orderBy('title').orderBy('id').limit(page.limit).offset(page.offset)) as MovieRow[];
+      return { items: rows.map(toMovie), total };
+    },
+
+    async insertTheater(db, th) {
+      try {
+        await t(db, 'theaters').insert({ id: th.id, name: th.name, city: th.city, total_seats: th.seats.length });
+        if (th.seats.length) {
+          await t(db, 'seats').insert(
+            th.seats.map((s) => ({ id: s.id, theater_id: th.id, row_label: s.row, seat_number: s.number, seat_type: s.type })),
+          );
+        }
+      } catch (err) {
+        if (sqlState(err) === '23505') throw new DuplicateSeatError();
+        throw err;
+      }
+      return (await this.findTheater(db, th.id))!;
+    },
+    async updateTheater(db, id, p) {
+      const n = await t(db, 'theaters').where({ id }).update({
+        ...(p.name !== undefined ? { name: p.name } : {}),
+        ...(p.city !== undefined ? { city: p.city } : {}),
+        updated_at: new Date(),
+      });
+      return n ? this.findTheater(db, id) : undefined;
+    },
+    async findTheater(db, id, lock) {
+      const q = t(db, 'theaters').where({ id }).first();
+      if (lock) q.forUpdate();
+      const row = (await q) as TheaterRow | undefined;
+      return row ? toTheater(row) : undefined;
+    },
+    async findTheaterByName(db, name) {
+      const row = (await t(db, 'theaters').where({ name }).orderBy('created_at').first()) as TheaterRow | undefined;
+      return row ? toTheater(row) : undefined;
+    },
+    async listTheaters(db, f, page) {
+      const q = t(db, 'theaters');
+      if (f.city) q.whereRaw('lower(city) = lower(?)', [f.city]);
+      const total = await countRows(q);
+      const rows = (await q.clone().orderBy('name').orderBy('id').limit(page.limit).offset(page.offset)) as TheaterRow[];
+      return { items: rows.map(toTheater), total };
+    },
+    async listSeats(db, theaterId) {
+      const rows = (await t(db, 'seats').where({ theater_id: theaterId }).orderByRaw('length(row_label), row_label, seat_number')) as SeatRow[];
+      return rows.map(toSeat);
+    },
+
+    async insertShowtime(db, s) {
+      await t(db, 'showtimes').insert({
+        id: s.id, movie_id: s.movieId, theater_id: s.theaterId, start_time: s.startTime, end_time: s.endTime,
+        base_price: s.basePrice, currency: s.currency, tier_prices: JSON.stringify(s.tierPrices), total_seats: s.totalSeats,
+      });
+      await db.raw(
+        `INSERT INTO "${schema}".seat_availability (showtime_id, seat_id)
+         SELECT ?, id FROM "${schema}".seats WHERE theater_id = ? ON CONFLICT DO NOTHING`,
+        [s.id, s.theaterId],
+      );
+      return (await this.findShowtime(db, s.id))!;
+    },
+    async updateShowtime(db, id, p) {
+      const n = await t(db, 'showtimes').where({ id }).update({
+        ...(p.startTime ? { start_time: p.startTime } : {}),
+        ...(p.endTime ? { end_time: p.endTime } : {}),
+        ...(p.basePrice !== undefined ? { base_price: p.basePrice } : {}),
+        ...(p.tierPrices !== undefined ? { tier_prices: JSON.stringify(p.tierPrices) } : {}),
+        updated_at: new Date(),
+      });
+      return n ? this.findShowtime(db, id) : undefined;
+    },
+    async cancelShowtime(db, id, reason) {
+      const n = await t(db, 'showtimes').where({ id, status: 'scheduled' }).update({ status: 'cancelled', cancel_reason: reason, updated_at: new Date() });
+      return n ? this.findShowtime(db, id) : undefined;
+    },
+    async findShowtime(db, id) {
+      const row = (await showtimeSelect(db).where('s.id', id).first()) as ShowtimeRow | undefined;
+      return row ? toShowtime(row) : undefined;
+    },
+    async listShowtimes(db, f, page) {
+      const q = showtimeSelect(db);
+      if (f.movieId) q.where('s.movie_id', f.movieId);
+      if (f.theaterId) q.where('s.theater_id', f.theaterId);
+      if (f.from) q.where('s.start_time', '>=', f.from);
+      if (f.to) q.where('s.start_time', '<', f.to);
+      if (!f.includeCancelled) q.where('s.status', 'scheduled');
+      const total = await countRows(q);
+      const rows = (await q.orderBy('s.start_time').orderBy('s.id').limit(page.limit).offset(page.offset)) as ShowtimeRow[];
+      return { items: rows.map(toShowtime), total };
+    },
+    async overlappingShowtimes(db, theaterId, start, end, excludeId) {
+      const q = t(db, 'showtimes').where({ theater_id: theaterId, status: 'scheduled' })
+        .where('start_time', '<', end).where('end_time', '>', start).select('id');
+      if (excludeId) q.whereNot('id', excludeId);
+      return ((await q) as { id: string }[]).map((r) => r.id);
+    },
+    async seatStates(db, showtimeId) {
+      const rows = (await t(db, 'seat_availability').where({ showtime_id: showtimeId }).whereRaw(TAKEN)
+        .select('seat_id', 'status', 'booking_id')) as { seat_id: string; status: 'held' | 'sold'; booking_id: string | null }[];
+      return new Map<string, SeatState>(rows.map((r) => [r.seat_id, { status: r.status, bookingId: r.booking_id }]));
+    },
+    async affectedBookings(db, showtimeId) {
+      const rows = (await t(db, 'seat_availability').where({ showtime_id: showtimeId }).whereRaw(TAKEN)
+        .whereNotNull('booking_id').distinct('booking_id')) as { booking_id: string }[];
+      return rows.map((r) => r.booking_id);
+    },
+  };
+}

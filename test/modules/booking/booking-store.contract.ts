@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { ExecutionContext, TestFn } from 'ava';
+import type { Knex } from '../../../src/platform/db.ts';
+import { SeatsTakenError } from '../../../src/modules/booking/internal/errors.ts';
+import type { BookedSeat, BookingStore, NewBooking } from '../../../src/modules/booking/internal/types.ts';
+import type { ShowtimeSnapshot } from '../../../src/modules/movie/index.ts';
+
+export interface ShowtimeFixture {
+  showtimeId: string;
+  seats: BookedSeat[];
+  snapshot: ShowtimeSnapshot;
+}
+
+export interface BookingFixture {
+  store: BookingStore;
+  /** the booking module's pool (its role) */
+  db: Knex;
+  /** a showtime with `n` seats priced 50000.00 (in the shared tables too, which the legacy store references) */
+  showtime(n: number): Promise<ShowtimeFixture>;
+  /** a user id the store may reference */
+  user(): Promise<{ id: string; email: string }>;
+}
+
+/** One behavioural contract for every BookingStore (legacy shared tables, own booking schema). */
+export function bookingStoreContract(test: TestFn, name: string, fixture: () => BookingFixture): void {
+  const t = (title: string, fn: (t: ExecutionContext, f: BookingFixture) => Promise<void>) => test(`${name}: ${title}`, (tc) => fn(tc, fixture()));
+
+  const newBooking = (s: ShowtimeFixture, user: { id: string; email: string }, seats: BookedSeat[], expiresInMs = 900_000): NewBooking => {
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    return {
+      id: randomUUID(), userId: user.id, userEmail: user.email, showtimeId: s.showtimeId, snapshot: s.snapshot,
+      totalPrice: `${50000 * seats.length}.00`, currency: 'VND', expiresAt: new Date(now.getTime() + expiresInMs), createdAt: now,
+      seats: [...seats].sort((a, b) => (a.seatId < b.seatId ? -1 : 1)),
+    };
+  };
+  const insert = (f: BookingFixture, b: NewBooking) => f.db.transaction((trx) => f.store.insertPending(trx, b));
+
+  t('insert a pending booking; read it back whole; list it for its user', async (tc, f) => {
+    const s = await f.showtime(4);
+    const user = await f.user();
+    const b = newBooking(s, user, s.seats.slice(0, 2));
+    await insert(f, b);
+    const got = await f.store.findById(f.db, b.id);
+    tc.like(got, { id: b.id, userId: user.id, userEmail: user.email, showtimeId: s.showtimeId, status: 'pending', totalPrice: '100000.00', currency: 'VND' });
+    tc.is(got?.expiresAt?.getTime(), b.expiresAt.getTime());
+    tc.deepEqual(got?.seats, b.seats);
+    tc.like(got?.snapshot, { showtime_id: s.showtimeId, movie_title: s.snapshot.movie_title, theater_name: s.snapshot.theater_name, base_price: '50000.00' });
+    const list = await f.store.listByUser(f.db, user.id, { limit: 10, offset: 0 });
+    tc.is(list.total, 1);
+    tc.is(list.items[0]?.id, b.id);
+    tc.is(await f.store.findById(f.db, randomUUID()), undefined);
+  });
+
+  t('a seat of an active booking is refused with SeatsTakenError naming only the taken seats; nothing is written', async (tc, f) => {
+    const s = await f.showtime(4);
+    const user = await f.user();
+    await insert(f, newBooking(s, user, [s.seats[1]!]));
+    const second = newBooking(s, user, [s.seats[0]!, s.seats[1]!, s.seats[2]!]);
+    const err = await tc.throwsAsync(insert(f, second), { instanceOf: SeatsTakenError });
+    tc.deepEqual(err?.seats, [s.seats[1]!.seatId]);
+    tc.is(await f.store.findById(f.db, second.id), undefined);
+    tc.deepEqual((await f.store.activeSeats(f.db, s.showtimeId)).map((a) => a.seatId), [s.seats[1]!.seatId]);
+  });
+
+  t('the store alone keeps the invariant: 30 concurrent transactions for one seat, no Redis — exactly one wins', async (tc, f) => {
+    const s = await f.showtime(3);
+    const user = await f.user();
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => insert(f, newBooking(s, user, [s.seats[2]!, s.seats[0]!]))));
+    tc.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) if (r.status === 'rejected') tc.true(r.reason instanceof SeatsTakenError, String(r.reason));
+    tc.is((await f.store.activeSeats(f.db, s.showtimeId)).length, 2);
+  });
+
+  t('finish (cancelled / expired) frees the seats for a new booking; only active bookings finish', async (tc, f) => {
+    const s = await f.showtime(2);
+    const user = await f.user();
+    const first = newBooking(s, user, [s.seats[0]!]);
+    await insert(f, first);
+    await f.db.transaction(async (trx) => {
+      tc.is((await f.store.lockById(trx, first.id))?.status, 'pending');
+      await f.store.finish(trx, first.id, 'cancelled', 'test');
+    });
+    tc.is((await f.store.findById(f.db, first.id))?.status, 'cancelled');
+    tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), []);
+    const second = newBooking(s, user, [s.seats[0]!]);
+    await insert(f, second);
+    await f.db.transaction((trx) => f.store.finish(trx, first.id, 'expired', 'late'));
+    tc.is((await f.store.findById(f.db, first.id))?.status, 'cancelled', 'a finished booking stays as it is');
+    tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), [{ seatId: s.seats[0]!.seatId, bookingId: second.id }]);
+  });
+
+  t('claimExpired returns due pending bookings only, and skips rows another sweeper holds', async (tc, f) => {
+    const s = await f.showtime(3);
+    const user = await f.user();
+    const due = newBooking(s, user, [s.seats[0]!], -1_000);
+    const later = newBooking(s, user, [s.seats[1]!], 600_000);
+    const dueToo = newBooking(s, user, [s.seats[2]!], -500);
+    for (const b of [due, later, dueToo]) await insert(f, b);
+    const now = new Date();
+    await f.db.transaction(async (outer) => {
+      const claimed = (await f.store.claimExpired(outer, now, 100)).filter((id) => [due.id, later.id, dueToo.id].includes(id));
+      tc.deepEqual(claimed.sort(), [due.id, dueToo.id].sort());
+      const other = await f.db.transaction((inner) => f.store.claimExpired(inner, now, 100));
+      tc.false(other.includes(due.id) || other.includes(dueToo.id), 'locked rows are skipped');
+    });
+  });
+
+  t('writes inside a rolled-back transaction leave nothing', async (tc, f) => {
+    const s = await f.showtime(1);
+    const b = newBooking(s, await f.user(), [s.seats[0]!]);
+    await f.db.transaction(async (trx) => {
+      await f.store.insertPending(trx, b);
+      throw new Error('rollback');
+    }).catch(() => undefined);
+    tc.is(await f.store.findById(f.db, b.id), undefined);
+    tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), []);
+  });
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import { createLegacyBookingStore } from '../../../src/modules/booking/internal/legacy-booking-store.ts';
+import { createOwnBookingStore } from '../../../src/modules/booking/internal/own-booking-store.ts';
+import { Databases } from '../../../src/platform/db.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+import { bookingStoreContract, type ShowtimeFixture } from './booking-store.contract.ts';
+
+let db: TestDatabase;
+let databases: Databases;
+test.before(async () => {
+  db = await createTestDatabase();
+  databases = new Databases({ DATABASE_URL: db.url, DB_POOL_MAX: 10, DB_ROLE_PREFIX: 'boxoffice_' });
+});
+test.after.always(async () => {
+  await databases?.closeAll();
+  await db?.drop();
+});
+
+/** A showtime in the shared tables (the legacy store's foreign keys need it; the own store only needs ids). */
+async function showtime(n: number): Promise<ShowtimeFixture> {
+  const legacy = databases.forRole('legacy', 'public');
+  const [movieId, theaterId, showtimeId] = [randomUUID(), randomUUID(), randomUUID()];
+  const start = new Date(Date.UTC(2031, 5, 1, 18));
+  await legacy.table('movies').insert({ id: movieId, title: `Film ${movieId.slice(0, 6)}`, duration_minutes: 100 });
+  await legacy.table('theaters').insert({ id: theaterId, name: 'Hall - Screen 1', location: 'Hue', total_seats: n });
+  const seats = Array.from({ length: n }, (_, i) => ({ seatId: randomUUID(), row: 'A', number: i + 1, type: 'standard', price: '50000.00' }));
+  await legacy.table('seats').insert(seats.map((s) => ({ id: s.seatId, theater_id: theaterId, row_label: s.row, seat_number: s.number, seat_type: s.type })));
+  await legacy.table('showtimes').insert({ id: showtimeId, movie_id: movieId, theater_id: theaterId, start_time: start, end_time: new Date(start.getTime() + 6e6), price: 50000, available_seats: n });
+  return {
+    showtimeId,
+    seats,
+    snapshot: {
+      showtime_id: showtimeId, movie_id: movieId, movie_title: `Film ${movieId.slice(0, 6)}`, theater_id: theaterId, theater_name: 'Hall - Screen 1',
+      screen: 'Screen 1', city: 'Hue', start_time: start.toISOString(), end_time: new Date(start.getTime() + 6e6).toISOString(), base_price: '50000.00',
+      currency: 'VND', status: 'scheduled',
+    },
+  };
+}
+
+async function user() {
+  const id = randomUUID();
+  const email = `${id.slice(0, 8)}@example.com`;
+  await databases.forRole('legacy', 'public').table('users').insert({ id, email, hashed_password: 'x' });
+  return { id, email };
+}
+
+// both run as the booking module's role, as in production
+bookingStoreContract(test, 'legacy store (shared tables)', () => ({ store: createLegacyBookingStore('public', 'VND'), db: databases.forModule('booking'), showtime, user }));
+bookingStoreContract(test, 'own store (bookings schema)', () => ({ store: createOwnBookingStore(), db: databases.forModule('booking'), showtime, user }));

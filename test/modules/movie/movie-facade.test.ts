@@ -1,0 +1,41 @@
+import test from 'ava';
+import { createRemoteMovieFacade } from '../../../src/modules/movie/index.ts';
+import { ServiceUnavailableError } from '../../../src/platform/errors.ts';
+import { api, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { adminToken, createCatalog, forgeUsers } from '../../helpers/catalog.ts';
+import { movieFacadeContract } from './movie-facade.contract.ts';
+
+let host: TestApp;
+let admin: string;
+test.before(async () => {
+  host = await startTestApp({ env: { STORE_MOVIE: 'own', STORE_BOOKING: 'own' } });
+  admin = await adminToken(host);
+});
+test.after.always(async () => {
+  await host?.stop();
+});
+
+movieFacadeContract(test, 'in-process adapter', () => ({ facade: host.app.movie!.facade, host, admin }));
+movieFacadeContract(test, 'remote adapter (HTTP)', () => ({ facade: createRemoteMovieFacade(host.url), host, admin }));
+
+test('remote adapter: a movie service that does not answer is a 503 error, not "no such showtime"', async (t) => {
+  const facade = createRemoteMovieFacade('http://127.0.0.1:1', 500);
+  await t.throwsAsync(facade.getShowtimeSnapshot('00000000-0000-4000-8000-000000000000'), { instanceOf: ServiceUnavailableError });
+});
+
+test('a booking-only deployment (MODULES=auth,booking, SERVICE_URL_MOVIE) books through the remote facade', async (t) => {
+  const split = await startTestApp({ db: host.db, env: { MODULES: 'auth,booking', SERVICE_URL_MOVIE: host.url, STORE_BOOKING: 'own', FLAGS_BOOTSTRAP: 'use_per_seat_locks=true' } });
+  try {
+    t.is(split.app.movie, undefined);
+    t.is((await api(split.url, 'GET', '/api/v1/movies')).status, 404, 'movie routes are not served here');
+    const c = await createCatalog(host, admin, { rows: 1, perRow: 2, basePrice: '99.90' });
+    const [user] = await forgeUsers(split, 1);
+    const res = await api(split.url, 'POST', '/api/v1/bookings', { token: user!.token, body: { showtime_id: c.showtimeId, seat_ids: c.seatIds } });
+    t.is(res.status, 201, JSON.stringify(res.body));
+    t.is(res.body.total_price, '199.80');
+    t.is(res.body.showtime.movie_id, c.movieId);
+    t.is((await api(split.url, 'POST', '/api/v1/bookings', { token: user!.token, body: { showtime_id: c.showtimeId, seat_ids: [c.seatIds[0]!] } })).status, 409);
+  } finally {
+    await split.stop();
+  }
+});
