@@ -1,0 +1,131 @@
+import { sqlState, type Db } from '../../../platform/db.ts';
+import { normalizeMoney } from '../../../platform/money.ts';
+import { LegacyReferenceError, PaymentExistsError } from './errors.ts';
+import {
+  ACTIVE_PAYMENT_STATUSES,
+  lockBookingForPayment,
+  type PaymentRecord,
+  type PaymentStatus,
+  type PaymentStore,
+} from './payment-store.ts';
+
+/** The old shared table: no currency column, nullable status and timestamps without time zone. */
+interface LegacyRow {
+  id: string;
+  booking_id: string;
+  user_id: string;
+  amount: string;
+  status: string | null;
+  payment_method: string | null;
+  transaction_id: string | null;
+  idempotency_key: string | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+}
+
+const EPOCH = new Date(0);
+
+/**
+ * The legacy shared `payments` table, as the old payment service used it. Its prices carry no currency:
+ * every row is in the configured currency (what the legacy bookings were priced in). Its foreign keys to
+ * the shared bookings and users tables stay: a payment for a booking the legacy tables do not have is
+ * LegacyReferenceError.
+ */
+export function createLegacyPaymentStore(schema: string, currency: string): PaymentStore {
+  const payments = (db: Db) => db.withSchema(schema).table<LegacyRow>('payments');
+  const toRecord = (r: LegacyRow): PaymentRecord => ({
+    id: r.id,
+    bookingId: r.booking_id,
+    userId: r.user_id,
+    amount: normalizeMoney(r.amount),
+    currency,
+    status: (r.status ?? 'pending') as PaymentStatus,
+    paymentMethod: r.payment_method,
+    transactionId: r.transaction_id,
+    idempotencyKey: r.idempotency_key,
+    createdAt: r.created_at ?? EPOCH,
+    updatedAt: r.updated_at ?? r.created_at ?? EPOCH,
+  });
+  const transition = async (db: Db, id: string, from: PaymentStatus, to: PaymentStatus, patch: Partial<LegacyRow> = {}) => {
+    const [row] = await payments(db)
+      .where({ id })
+      .where((q) => (from === 'pending' ? q.where('status', 'pending').orWhereNull('status') : q.where('status', from)))
+      .update({ ...patch, status: to, updated_at: new Date() })
+      .returning('*');
+    return row ? toRecord(row as LegacyRow) : undefined;
+  };
+
+  return {
+    kind: 'legacy',
+    async insertPending(trx, p) {
+      await lockBookingForPayment(trx, p.bookingId);
+      const active = (await payments(trx)
+        .where({ booking_id: p.bookingId })
+        .where((q) => q.whereIn('status', ACTIVE_PAYMENT_STATUSES).orWhereNull('status'))
+        .first('id', 'status')) as { id: string; status: string | null } | undefined;
+      if (active) throw new PaymentExistsError(active.id, active.status ?? 'pending');
+      const now = p.createdAt ?? new Date();
+      try {
+        const [row] = await payments(trx)
+          .insert({
+            id: p.id,
+            booking_id: p.bookingId,
+            user_id: p.userId,
+            amount: p.amount,
+            status: 'pending',
+            payment_method: p.paymentMethod,
+            transaction_id: null,
+            idempotency_key: p.idempotencyKey,
+            created_at: now,
+            updated_at: now,
+          })
+          .returning('*');
+        return toRecord(row as LegacyRow);
+      } catch (err) {
+        if (sqlState(err) === '23503') throw new LegacyReferenceError();
+        throw err;
+      }
+    },
+    async findById(db, id) {
+      const row = await payments(db).where({ id }).first();
+      return row ? toRecord(row as LegacyRow) : undefined;
+    },
+    async lockById(trx, id) {
+      const row = await payments(trx).where({ id }).forUpdate().first();
+      return row ? toRecord(row as LegacyRow) : undefined;
+    },
+    async findByBooking(db, bookingId) {
+      const rows = (await payments(db).where({ booking_id: bookingId }).orderBy('created_at').orderBy('id')) as LegacyRow[];
+      return rows.map(toRecord);
+    },
+    markCompleted: (db, id, transactionId) => transition(db, id, 'pending', 'completed', { transaction_id: transactionId }),
+    markFailed: (db, id) => transition(db, id, 'pending', 'failed'),
+    markRefunded: (db, id) => transition(db, id, 'completed', 'refunded'),
+    async listAfter(db, afterId, limit) {
+      const q = payments(db).orderBy('id').limit(limit);
+      if (afterId) q.where('id', '>', afterId);
+      return ((await q) as LegacyRow[]).map(toRecord);
+    },
+    async upsert(db, p) {
+      await payments(db)
+        .insert({
+          id: p.id,
+          booking_id: p.bookingId,
+          user_id: p.userId,
+          amount: p.amount,
+          status: p.status,
+          payment_method: p.paymentMethod,
+          transaction_id: p.transactionId,
+          idempotency_key: p.idempotencyKey,
+          created_at: p.createdAt,
+          updated_at: p.updatedAt,
+        })
+        .onConflict('id')
+        .merge();
+    },
+    async count(db) {
+      const [{ n }] = (await payments(db).count({ n: '*' })) as [{ n: string }];
+      return Number(n);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { Db, Knex } from '../../../platform/db.ts';
+
+export type PaymentStatus = 'pending' | 'completed' | 'failed' | 'refunded';
+/** a booking has at most one payment in these statuses: being paid, or paid */
+export const ACTIVE_PAYMENT_STATUSES: PaymentStatus[] = ['pending', 'completed'];
+
+export interface PaymentRecord {
+  id: string;
+  bookingId: string;
+  userId: string;
+  /** exact decimal string, two places */
+  amount: string;
+  currency: string;
+  status: PaymentStatus;
+  /** e.g. `card` */
+  paymentMethod: string | null;
+  /** the gateway's reference of the successful charge */
+  transactionId: string | null;
+  /** id of the idempotency_keys row that created the payment (unique) */
+  idempotencyKey: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewPayment = Pick<PaymentRecord, 'id' | 'bookingId' | 'userId' | 'amount' | 'currency' | 'paymentMethod' | 'idempotencyKey'> & {
+  createdAt?: Date;
+};
+
+/**
+ * Where payments live: the legacy shared `payments` table or the payments schema's own. Both pass
+ * test/modules/payment/payment-store.contract.ts. Methods take the pool or an open transaction, so a
+ * state change and its outbox event (or, on the legacy path, the booking update) commit together.
+ */
+export interface PaymentStore {
+  readonly kind: 'legacy' | 'own';
+  /**
+   * A new pending payment, in the caller's transaction. Throws PaymentExistsError (naming the payment)
+   * when the booking already has a pending or completed payment — concurrent inserts for one booking
+   * serialize on a transaction-scoped advisory lock, so the check holds on either table.
+   */
+  insertPending(trx: Knex.Transaction, payment: NewPayment): Promise<PaymentRecord>;
+  findById(db: Db, id: string): Promise<PaymentRecord | undefined>;
+  /** the payment, its row locked until the transaction ends */
+  lockById(trx: Knex.Transaction, id: string): Promise<PaymentRecord | undefined>;
+  /** every payment of a booking, oldest first */
+  findByBooking(db: Db, bookingId: string): Promise<PaymentRecord[]>;
+  /** pending → completed with the gateway's reference; undefined when the payment was not pending */
+  markCompleted(db: Db, id: string, transactionId: string): Promise<PaymentRecord | undefined>;
+  /** pending → failed; undefined when the payment was not pending */
+  markFailed(db: Db, id: string): Promise<PaymentRecord | undefined>;
+  /** completed → refunded; undefined when the payment was not completed */
+  markRefunded(db: Db, id: string): Promise<PaymentRecord | undefined>;
+  /** keyset page by id, for backfill and reconciliation */
+  listAfter(db: Db, afterId: string | null, limit: number): Promise<PaymentRecord[]>;
+  /** insert or overwrite a whole row with the same id (dual-write, backfill, repair) */
+  upsert(db: Db, payment: PaymentRecord): Promise<void>;
+  count(db: Db): Promise<number>;
+}
+
+/** Serializes payment inserts for one booking (both stores; the legacy table has no constraint for it). */
+export async function lockBookingForPayment(trx: Knex.Transaction, bookingId: string): Promise<void> {
+  await trx.raw(`SELECT pg_advisory_xact_lock(hashtext('payment:booking:' || ?))`, [bookingId]);
+}
