@@ -1,0 +1,91 @@
+import type { Queue } from 'bullmq';
+import type { Knex } from '../../../platform/db.ts';
+import type { Logger } from '../../../platform/logger.ts';
+import type { Worker } from '../../../platform/module.ts';
+import type { Redis } from '../../../platform/redis.ts';
+import type { DeliveryJobData } from './delivery-worker.ts';
+import type { NotificationStore } from './types.ts';
+
+export interface SweeperDeps {
+  db: Knex;
+  store: NotificationStore;
+  queue: Queue<DeliveryJobData>;
+  enqueue: (id: string) => Promise<void>;
+  redis: Redis;
+  keyPrefix: string;
+  logger: Logger;
+  intervalMs: number;
+  /** a pending notification untouched this long is checked for a live job */
+  requeueAfterMs: number;
+  /** a parked notification older than this is skipped */
+  parkMs: number;
+  batch?: number;
+}
+
+export interface SweepReport {
+  requeued: number;
+  expired: number;
+}
+
+const LIVE = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+
+/**
+ * The safety net under "queue after commit": re-queues pending notifications whose job is gone (Redis
+ * lost it, the enqueue failed, the job ended without settling the row), and skips parked notifications
+ * whose user's address never arrived. Postgres is the source of truth; the queue is only the schedule.
+ */
+export async function sweepDeliveries(d: SweeperDeps, now = new Date()): Promise<SweepReport> {
+  const batch = d.batch ?? 100;
+  let requeued = 0;
+  for (const n of await d.store.listStale(d.db, 'pending', new Date(now.getTime() - d.requeueAfterMs), batch)) {
+    const state = await d.queue.getJobState(n.id);
+    if (LIVE.has(state)) continue;
+    if (state === 'completed' || state === 'failed') await (await d.queue.getJob(n.id))?.remove();
+    await d.enqueue(n.id);
+    await d.store.touch(d.db, n.id);
+    requeued++;
+  }
+  let expired = 0;
+  for (const n of await d.store.listStale(d.db, 'parked', new Date(now.getTime() - d.parkMs), batch)) {
+    const moved = await d.store.transition(d.db, n.id, ['parked'], {
+      status: 'skipped',
+      statusReason: `no email address for the user arrived within ${Math.round(d.parkMs / 3_600_000)} h`,
+    });
+    if (moved) expired++;
+  }
+  if (requeued || expired) d.logger.info({ requeued, expired }, 'notification sweep');
+  return { requeued, expired };
+}
+
+/** Runs sweepDeliveries every intervalMs; one process per interval does it (a Redis lease). */
+export function createDeliverySweeper(d: SweeperDeps): Worker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const lease = `${d.keyPrefix}notification:sweep`;
+  const tick = async () => {
+    try {
+      const won = await d.redis.set(lease, String(process.pid), { condition: 'NX', expiration: { type: 'PX', value: d.intervalMs } });
+      if (won !== 'OK') return;
+      await sweepDeliveries(d);
+    } catch (err) {
+      d.logger.warn({ err }, 'notification sweep failed; next interval retries');
+    }
+  };
+  return {
+    name: 'notification-sweeper',
+    async start() {
+      timer ??= setInterval(() => {
+        running ??= tick().finally(() => (running = undefined));
+      }, d.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      // a sweep stuck on an unreachable Redis must not hold shutdown; the next start sweeps again
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((r) => (bound = setTimeout(r, 5_000).unref()))]);
+      clearTimeout(bound);
+    },
+  };
+}

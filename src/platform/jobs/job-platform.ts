@@ -1,0 +1,184 @@
+import { Queue, Worker as BullWorker, type Job, type Processor } from 'bullmq';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Worker } from '../module.ts';
+
+export type { Job, Processor };
+
+/** Retry and retention defaults of a queue's jobs; every field can be overridden per queue. */
+export interface QueueDefaults {
+  /** runs of a job (first + retries) before it is failed */
+  attempts: number;
+  /** first back-off delay; doubles on every retry (BullMQ exponential back-off) */
+  backoffMs: number;
+  /** finished jobs kept for the dashboard (the newest N) */
+  keepCompleted: number;
+  keepFailed: number;
+}
+
+export const DEFAULT_QUEUE_DEFAULTS: QueueDefaults = { attempts: 5, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 5_000 };
+
+export interface WorkerSpec {
+  /** jobs one process works on in parallel */
+  concurrency?: number;
+  /** how long a job may run without renewing its lock before it counts as stalled */
+  lockDurationMs?: number;
+}
+
+export interface JobPlatformOptions {
+  redisUrl: string;
+  /** REDIS_KEY_PREFIX: queues live under `<prefix>bull:<queue>:*`, so apps with different prefixes never share jobs */
+  keyPrefix: string;
+  logger: Logger;
+  metrics?: Metrics;
+  defaults?: Partial<QueueDefaults>;
+  /** how long stopping a worker waits for its running jobs (default 15 s) */
+  closeTimeoutMs?: number;
+}
+
+/**
+ * BullMQ for the hosted modules: named queues with sane defaults (attempts, exponential back-off,
+ * bounded retention), workers that are platform `Worker`s (started where ROLE includes worker, closed
+ * gracefully: running jobs finish first), one readiness check, and one close for shutdown. BullMQ talks
+ * to Redis through its own ioredis connections (a blocking one per worker), separate from the app's
+ * node-redis client.
+ */
+export class JobPlatform {
+  private readonly o: JobPlatformOptions;
+  private readonly defaults: QueueDefaults;
+  private readonly queuesByName = new Map<string, Queue>();
+  private readonly workers = new Set<BullWorker>();
+  private readonly jobsCounter;
+  private closed = false;
+
+  constructor(options: JobPlatformOptions) {
+    this.o = options;
+    this.defaults = { ...DEFAULT_QUEUE_DEFAULTS, ...options.defaults };
+    this.jobsCounter = options.metrics?.counter('jobs_processed_total', 'BullMQ job runs by queue and outcome', ['queue', 'outcome']);
+  }
+
+  /** The BullMQ key prefix of this process's queues. */
+  get prefix(): string {
+    return `${this.o.keyPrefix}bull`;
+  }
+
+  /** Every queue created so far (what bull-board shows). */
+  get queues(): Queue[] {
+    return [...this.queuesByName.values()];
+  }
+
+  /** The queue of this name, created on first use with the defaults (and `overrides`). */
+  queue<D = unknown, R = unknown>(name: string, overrides: Partial<QueueDefaults> = {}): Queue<D, R> {
+    if (this.closed) throw new Error('the job platform is closed');
+    const existing = this.queuesByName.get(name);
+    if (existing) return existing as unknown as Queue<D, R>;
+    const d = { ...this.defaults, ...overrides };
+    const queue = new Queue<D, R>(name, {
+      prefix: this.prefix,
+      // producers fail fast while Redis is away (a caller falls back or retries) instead of queueing commands
+      connection: { url: this.o.redisUrl, enableOfflineQueue: false, connectionName: `boxoffice:queue:${name}` },
+      defaultJobOptions: {
+        attempts: d.attempts,
+        backoff: { type: 'exponential', delay: d.backoffMs },
+        removeOnComplete: { count: d.keepCompleted },
+        removeOnFail: { count: d.keepFailed },
+      },
+    });
+    queue.on('error', (err: Error) => this.o.logger.warn({ queue: name, err: err.message }, 'job queue connection problem'));
+    this.queuesByName.set(name, queue as unknown as Queue);
+    return queue;
+  }
+
+  /**
+   * A platform worker processing `name`. Nothing connects until start(); stop() lets running jobs
+   * finish (BullMQ close), so a job is never cut off half-way by a normal shutdown.
+   */
+  worker<D = unknown, R = unknown>(name: string, processor: Processor<D, R>, spec: WorkerSpec = {}): Worker {
+    let bull: BullWorker<D, R> | undefined;
+    let running: Promise<void> | undefined;
+    const log = this.o.logger.child({ queue: name });
+    return {
+      name: `jobs:${name}`,
+      start: async () => {
+        if (bull) return;
+        if (this.closed) throw new Error('the job platform is closed');
+        const w = new BullWorker<D, R>(name, processor, {
+          prefix: this.prefix,
+          autorun: false,
+          concurrency: spec.concurrency ?? 1,
+          lockDuration: spec.lockDurationMs ?? 30_000,
+          // workers wait for Redis rather than fail their blocking commands (BullMQ requires this)
+          connection: { url: this.o.redisUrl, maxRetriesPerRequest: null, connectionName: `boxoffice:worker:${name}` },
+        });
+        w.on('error', (err: Error) => log.warn({ err: err.message }, 'job worker problem'));
+        w.on('completed', () => this.jobsCounter?.inc({ queue: name, outcome: 'completed' }));
+        w.on('failed', (job: Job<D, R> | undefined, err: Error) => {
+          const final = !job || job.finishedOn !== undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
+          this.jobsCounter?.inc({ queue: name, outcome: final ? 'failed' : 'retried' });
+          log.debug({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message, final }, 'job run failed');
+        });
+        bull = w;
+        this.workers.add(w as unknown as BullWorker);
+        running = w.run().catch((err: unknown) => log.error({ err }, 'job worker stopped unexpectedly'));
+        // start-up does not wait for Redis: the worker keeps connecting, readiness reports Redis meanwhile
+        void within(w.waitUntilReady(), 5_000).then((ready) => ready || log.warn('job worker not connected to Redis yet; it keeps trying'));
+      },
+      stop: async () => {
+        const w = bull;
+        if (!w) return;
+        bull = undefined;
+        this.workers.delete(w as unknown as BullWorker);
+        await this.closeWorker(w as unknown as BullWorker, running, log);
+      },
+    };
+  }
+
+  /** Readiness: one round trip to Redis through a queue connection (nothing to check when no queue exists). */
+  async ping(): Promise<void> {
+    const queue = this.queues[0];
+    if (!queue) return;
+    await queue.getJobCounts('waiting');
+  }
+
+  /**
+   * Connected: close gracefully (running jobs finish, bounded by closeTimeoutMs). Not connected (Redis
+   * away): nothing can be running, and a graceful close would wait for Redis forever, so force it.
+   */
+  private async closeWorker(w: BullWorker, running: Promise<void> | undefined, log: Logger): Promise<void> {
+    const connected = await within(w.waitUntilReady(), 250);
+    if (!connected) {
+      await w.close(true);
+      return;
+    }
+    if (!(await within(w.close().then(() => running), this.o.closeTimeoutMs ?? 15_000))) {
+      log.warn({ queue: w.name }, 'job worker did not finish its running jobs in time; leaving them to the stalled-job check');
+      await within(w.close(true), 1_000);
+    }
+  }
+
+  /** Shutdown: workers first (running jobs finish), then the queues' connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const results = await Promise.allSettled([...this.workers].map((w) => this.closeWorker(w, undefined, this.o.logger)));
+    this.workers.clear();
+    results.push(...(await Promise.allSettled(this.queues.map((q) => q.close()))));
+    this.queuesByName.clear();
+    for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'job platform did not close cleanly');
+  }
+}
+
+/** true if `p` settled (fulfilled) within `ms` */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms).unref()));
+  try {
+    return await Promise.race([p.then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createJobPlatform(options: JobPlatformOptions): JobPlatform {
+  return new JobPlatform(options);
+}
