@@ -29,7 +29,7 @@ interface Rig {
 async function rig(stores: 'legacy' | 'own'): Promise<Rig> {
   const vhost = await createTestVhost();
   const flags = stores === 'own' ? [...SAGA_FLAGS, 'use_booking_snapshot'] : SAGA_FLAGS;
-  const storeEnv = stores === 'own' ? { STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own' } : {};
+  const storeEnv: Record<string, string> = stores === 'own' ? { STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own' } : {};
   const app = await startTestApp({
     env: {
       ...storeEnv,

@@ -129,20 +129,7 @@ export async function handle(module: NotificationModule, db: Knex, event: Envelo
 
 export const newUserId = (): string => randomUUID();
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '../../helpers/events.ts';
 
 /** A booking.created payload as the booking module publishes it (seed 002 §8.4.3). */
 export function bookingCreatedPayload(userId: string, userEmail: string, over: Record<string, unknown> = {}) {
