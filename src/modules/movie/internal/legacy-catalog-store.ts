@@ -1,15 +1,12 @@
-import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { sqlState, type Db } from '../../../platform/db.ts';
 import { ValidationError } from '../../../platform/errors.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import { DuplicateSeatError } from './errors.ts';
-import { countRows, likePattern } from './sql.ts';
-import type { CatalogStore, MovieRecord, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
+import { movieTable } from './movie-table.ts';
+import { countRows } from './sql.ts';
+import type { CatalogStore, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
 
 /** The old shared tables: theaters.location is the city, showtimes.price the one price of every seat. */
-interface MovieRow {
-  id: string; title: string; description: string | null; duration_minutes: number; genre: string | null;
-  rating: string | null; release_date: string | null; poster_url: string | null; created_at: Date | null; updated_at: Date | null;
-}
 interface TheaterRow { id: string; name: string; location: string | null; total_seats: number; created_at: Date | null }
 interface SeatRow { id: string; theater_id: string; row_label: string; seat_number: number; seat_type: string | null }
 interface ShowtimeRow {
@@ -18,20 +15,7 @@ interface ShowtimeRow {
 }
 
 const EPOCH = new Date(0);
-const MOVIE_COLS = ['id', 'title', 'description', 'duration_minutes', 'genre', 'rating', 'poster_url', 'created_at', 'updated_at'];
 
-const toMovie = (r: MovieRow & { release_date_text?: string | null }): MovieRecord => ({
-  id: r.id,
-  title: r.title,
-  description: r.description,
-  durationMinutes: r.duration_minutes,
-  genre: r.genre,
-  rating: r.rating,
-  releaseDate: r.release_date_text ?? null,
-  posterUrl: r.poster_url,
-  createdAt: r.created_at ?? EPOCH,
-  updatedAt: r.updated_at ?? r.created_at ?? EPOCH,
-});
 const toTheater = (r: TheaterRow): TheaterRecord => ({
   id: r.id, name: r.name, city: r.location, totalSeats: r.total_seats, createdAt: r.created_at ?? EPOCH,
 });
@@ -41,8 +25,6 @@ const toSeat = (r: SeatRow): SeatRecord => ({
 
 export function createLegacyCatalogStore(schema: string, currency: string): CatalogStore {
   const t = (db: Db, table: string) => db.withSchema(schema).table(table);
-  const movieSelect = (db: Db) =>
-    t(db, 'movies').select(MOVIE_COLS).select(db.raw(`to_char(release_date, 'YYYY-MM-DD') AS release_date_text`));
   const toShowtime = (r: ShowtimeRow): ShowtimeRecord => ({
     id: r.id,
     movieId: r.movie_id,
@@ -67,45 +49,7 @@ export function createLegacyCatalogStore(schema: string, currency: string): Cata
 
   return {
     kind: 'legacy',
-    async insertMovie(db, m) {
-      await t(db, 'movies').insert({
-        id: m.id, title: m.title, description: m.description, duration_minutes: m.durationMinutes, genre: m.genre,
-        rating: m.rating, release_date: m.releaseDate, poster_url: m.posterUrl,
-      });
-      return (await this.findMovie(db, m.id))!;
-    },
-    async updateMovie(db, id, p) {
-      const n = await t(db, 'movies').where({ id }).update({
-        ...(p.title !== undefined ? { title: p.title } : {}),
-        ...(p.description !== undefined ? { description: p.description } : {}),
-        ...(p.durationMinutes !== undefined ? { duration_minutes: p.durationMinutes } : {}),
-        ...(p.genre !== undefined ? { genre: p.genre } : {}),
-        ...(p.rating !== undefined ? { rating: p.rating } : {}),
-        ...(p.releaseDate !== undefined ? { release_date: p.releaseDate } : {}),
-        ...(p.posterUrl !== undefined ? { poster_url: p.posterUrl } : {}),
-        updated_at: new Date(),
-      });
-      return n ? this.findMovie(db, id) : undefined;
-    },
-    async findMovie(db, id) {
-      const row = await movieSelect(db).where({ id }).first();
-      return row ? toMovie(row) : undefined;
-    },
-    async findMovieByTitle(db, title) {
-      const row = await movieSelect(db).whereRaw('lower(title) = lower(?)', [title]).orderBy('created_at').first();
-      return row ? toMovie(row) : undefined;
-    },
-    async listMovies(db, f, page) {
-      const filtered = <Q extends Knex.QueryBuilder>(q: Q): Q => {
-        if (f.genre) q.whereRaw('lower(genre) = lower(?)', [f.genre]);
-        if (f.rating) q.where('rating', f.rating);
-        if (f.q) q.whereRaw(`title ILIKE ? ESCAPE '\\'`, [likePattern(f.q)]);
-        return q;
-      };
-      const total = await countRows(filtered(t(db, 'movies')));
-      const rows = await filtered(movieSelect(db)).orderBy('title').orderBy('id').limit(page.limit).offset(page.offset);
-      return { items: rows.map(toMovie), total };
-    },
+    ...movieTable(schema),
 
     async insertTheater(db, th) {
       try {

@@ -1,13 +1,10 @@
-import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { sqlState, type Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import { DuplicateSeatError } from './errors.ts';
-import { countRows, likePattern } from './sql.ts';
-import type { CatalogStore, MovieRecord, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
+import { movieTable } from './movie-table.ts';
+import { countRows } from './sql.ts';
+import type { CatalogStore, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
 
-interface MovieRow {
-  id: string; title: string; description: string | null; duration_minutes: number; genre: string | null; rating: string | null;
-  release_date_text: string | null; poster_url: string | null; created_at: Date; updated_at: Date;
-}
 interface TheaterRow { id: string; name: string; city: string | null; total_seats: number; created_at: Date }
 interface SeatRow { id: string; theater_id: string; row_label: string; seat_number: number; seat_type: string }
 interface ShowtimeRow {
@@ -16,10 +13,6 @@ interface ShowtimeRow {
   taken: string | number; created_at: Date;
 }
 
-const toMovie = (r: MovieRow): MovieRecord => ({
-  id: r.id, title: r.title, description: r.description, durationMinutes: r.duration_minutes, genre: r.genre, rating: r.rating,
-  releaseDate: r.release_date_text, posterUrl: r.poster_url, createdAt: r.created_at, updatedAt: r.updated_at,
-});
 const toTheater = (r: TheaterRow): TheaterRecord => ({ id: r.id, name: r.name, city: r.city, totalSeats: r.total_seats, createdAt: r.created_at });
 const toSeat = (r: SeatRow): SeatRecord => ({ id: r.id, theaterId: r.theater_id, row: r.row_label, number: r.seat_number, type: r.seat_type });
 const toShowtime = (r: ShowtimeRow): ShowtimeRecord => ({
@@ -34,7 +27,6 @@ const TAKEN = `(status = 'sold' OR (status = 'held' AND (reserved_until IS NULL 
 /** The movie schema's own tables (timestamptz, exact prices, per-tier prices, seat_availability). */
 export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
   const t = (db: Db, table: string) => db.withSchema(schema).table(table);
-  const movieSelect = (db: Db) => t(db, 'movies').select('*', db.raw(`to_char(release_date, 'YYYY-MM-DD') AS release_date_text`));
   const showtimeSelect = (db: Db) =>
     db.withSchema(schema).from('showtimes as s').select(
       's.*',
@@ -43,45 +35,7 @@ export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
 
   return {
     kind: 'own',
-    async insertMovie(db, m) {
-      await t(db, 'movies').insert({
-        id: m.id, title: m.title, description: m.description, duration_minutes: m.durationMinutes, genre: m.genre,
-        rating: m.rating, release_date: m.releaseDate, poster_url: m.posterUrl,
-      });
-      return (await this.findMovie(db, m.id))!;
-    },
-    async updateMovie(db, id, p) {
-      const n = await t(db, 'movies').where({ id }).update({
-        ...(p.title !== undefined ? { title: p.title } : {}),
-        ...(p.description !== undefined ? { description: p.description } : {}),
-        ...(p.durationMinutes !== undefined ? { duration_minutes: p.durationMinutes } : {}),
-        ...(p.genre !== undefined ? { genre: p.genre } : {}),
-        ...(p.rating !== undefined ? { rating: p.rating } : {}),
-        ...(p.releaseDate !== undefined ? { release_date: p.releaseDate } : {}),
-        ...(p.posterUrl !== undefined ? { poster_url: p.posterUrl } : {}),
-        updated_at: new Date(),
-      });
-      return n ? this.findMovie(db, id) : undefined;
-    },
-    async findMovie(db, id) {
-      const row = (await movieSelect(db).where({ id }).first()) as MovieRow | undefined;
-      return row ? toMovie(row) : undefined;
-    },
-    async findMovieByTitle(db, title) {
-      const row = (await movieSelect(db).whereRaw('lower(title) = lower(?)', [title]).orderBy('created_at').first()) as MovieRow | undefined;
-      return row ? toMovie(row) : undefined;
-    },
-    async listMovies(db, f, page) {
-      const filtered = <Q extends Knex.QueryBuilder>(q: Q): Q => {
-        if (f.genre) q.whereRaw('lower(genre) = lower(?)', [f.genre]);
-        if (f.rating) q.where('rating', f.rating);
-        if (f.q) q.whereRaw(`title ILIKE ? ESCAPE '\\'`, [likePattern(f.q)]);
-        return q;
-      };
-      const total = await countRows(filtered(t(db, 'movies')));
-      const rows = (await filtered(movieSelect(db)).orderBy('title').orderBy('id').limit(page.limit).offset(page.offset)) as MovieRow[];
-      return { items: rows.map(toMovie), total };
-    },
+    ...movieTable(schema),
 
     async insertTheater(db, th) {
       try {

@@ -1,6 +1,7 @@
 import { sqlState, type Db } from '../../../platform/db.ts';
 import { LegacyUserMissingError } from './errors.ts';
-import { NOTIFICATION_STATUSES, type NewNotification, type NotificationRecord, type NotificationStatus, type NotificationStore, type StatusChange } from './types.ts';
+import { NOTIFICATION_STATUSES, type NewNotification, type NotificationRecord, type NotificationStatus, type NotificationStore } from './types.ts';
+import { notificationTable } from './notification-table.ts';
 
 /** The old shared table: nullable subject/status/timestamps, `message` for the body, user_id → users. */
 interface LegacyRow {
@@ -59,13 +60,6 @@ const toRow = (n: NotificationRecord): LegacyRow => ({
   updated_at: n.updatedAt,
 });
 
-const changeColumns = (c: StatusChange): Partial<LegacyRow> => ({
-  status: c.status,
-  ...(c.statusReason !== undefined ? { status_reason: c.statusReason } : {}),
-  ...(c.recipient !== undefined ? { recipient: c.recipient } : {}),
-  ...(c.sentAt !== undefined ? { sent_at: c.sentAt } : {}),
-});
-
 /**
  * The legacy shared `notifications` table, as the old notification service used it (plus the nullable
  * delivery columns of migrations/legacy/0005). Its user_id still references the legacy users table: a
@@ -73,9 +67,9 @@ const changeColumns = (c: StatusChange): Partial<LegacyRow> => ({
  */
 export function createLegacyNotificationStore(legacySchema: string): NotificationStore {
   const table = (db: Db) => db.withSchema(legacySchema).table<LegacyRow>('notifications');
-  const orderNewest = [{ column: 'created_at', order: 'desc' as const, nulls: 'last' as const }, { column: 'id', order: 'desc' as const }];
   return {
     kind: 'legacy',
+    ...notificationTable(table, toRecord),
     async insert(db, n: NewNotification) {
       const now = n.createdAt ?? new Date();
       let inserted: LegacyRow[];
@@ -93,44 +87,6 @@ export function createLegacyNotificationStore(legacySchema: string): Notificatio
       const existing = (await table(db).where({ id: n.id }).first()) as LegacyRow;
       return { record: toRecord(existing), created: false };
     },
-    async findById(db, id) {
-      const row = (await table(db).where({ id }).first()) as LegacyRow | undefined;
-      return row ? toRecord(row) : undefined;
-    },
-    async lockById(db, id) {
-      const row = (await table(db).where({ id }).forUpdate().first()) as LegacyRow | undefined;
-      return row ? toRecord(row) : undefined;
-    },
-    async transition(db, id, from, change) {
-      const [row] = (await table(db)
-        .where({ id })
-        .whereIn('status', [...from])
-        .update({ ...changeColumns(change), updated_at: new Date() })
-        .returning('*')) as LegacyRow[];
-      return row ? toRecord(row) : undefined;
-    },
-    async touch(db, id) {
-      await table(db).where({ id }).update({ updated_at: new Date() });
-    },
-    async listForUser(db, userId, page) {
-      const [rows, [{ n }]] = await Promise.all([
-        table(db).where({ user_id: userId }).orderBy(orderNewest).limit(page.limit).offset(page.offset),
-        table(db).where({ user_id: userId }).count({ n: '*' }) as unknown as Promise<[{ n: string }]>,
-      ]);
-      return { items: (rows as LegacyRow[]).map(toRecord), total: Number(n) };
-    },
-    async listParkedForUser(db, userId) {
-      return ((await table(db).where({ user_id: userId, status: 'parked' }).orderBy('created_at')) as LegacyRow[]).map(toRecord);
-    },
-    async listStale(db, status, before, limit) {
-      const rows = await table(db).where({ status }).whereNotNull('event_id').where('updated_at', '<', before).orderBy('updated_at').limit(limit);
-      return (rows as LegacyRow[]).map(toRecord);
-    },
-    async listAfter(db, afterId, limit) {
-      const q = table(db).orderBy('id').limit(limit);
-      if (afterId) q.where('id', '>', afterId);
-      return ((await q) as LegacyRow[]).map(toRecord);
-    },
     async upsert(db, n) {
       try {
         await table(db).insert(toRow(n)).onConflict('id').merge();
@@ -138,10 +94,6 @@ export function createLegacyNotificationStore(legacySchema: string): Notificatio
         if (sqlState(err) === '23503') throw new LegacyUserMissingError(n.userId);
         throw err;
       }
-    },
-    async count(db) {
-      const [{ n }] = (await table(db).count({ n: '*' })) as [{ n: string }];
-      return Number(n);
     },
   };
 }

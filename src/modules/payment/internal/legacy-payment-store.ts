@@ -4,6 +4,7 @@ import { LegacyReferenceError, PaymentExistsError } from './errors.ts';
 import {
   ACTIVE_PAYMENT_STATUSES,
   lockBookingForPayment,
+  paymentReads,
   type PaymentRecord,
   type PaymentStatus,
   type PaymentStore,
@@ -86,26 +87,10 @@ export function createLegacyPaymentStore(schema: string, currency: string): Paym
         throw err;
       }
     },
-    async findById(db, id) {
-      const row = await payments(db).where({ id }).first();
-      return row ? toRecord(row as LegacyRow) : undefined;
-    },
-    async lockById(trx, id) {
-      const row = await payments(trx).where({ id }).forUpdate().first();
-      return row ? toRecord(row as LegacyRow) : undefined;
-    },
-    async findByBooking(db, bookingId) {
-      const rows = (await payments(db).where({ booking_id: bookingId }).orderBy('created_at').orderBy('id')) as LegacyRow[];
-      return rows.map(toRecord);
-    },
+    ...paymentReads(payments, toRecord),
     markCompleted: (db, id, transactionId) => transition(db, id, 'pending', 'completed', { transaction_id: transactionId }),
     markFailed: (db, id) => transition(db, id, 'pending', 'failed'),
     markRefunded: (db, id) => transition(db, id, 'completed', 'refunded'),
-    async listAfter(db, afterId, limit) {
-      const q = payments(db).orderBy('id').limit(limit);
-      if (afterId) q.where('id', '>', afterId);
-      return ((await q) as LegacyRow[]).map(toRecord);
-    },
     async upsert(db, p) {
       await payments(db)
         .insert({
@@ -122,10 +107,6 @@ export function createLegacyPaymentStore(schema: string, currency: string): Paym
         })
         .onConflict('id')
         .merge();
-    },
-    async count(db) {
-      const [{ n }] = (await payments(db).count({ n: '*' })) as [{ n: string }];
-      return Number(n);
     },
   };
 }

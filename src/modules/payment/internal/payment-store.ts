@@ -61,3 +61,36 @@ export interface PaymentStore {
 export async function lockBookingForPayment(trx: Knex.Transaction, bookingId: string): Promise<void> {
   await trx.raw(`SELECT pg_advisory_xact_lock(hashtext('payment:booking:' || ?))`, [bookingId]);
 }
+
+/**
+ * The reads both stores answer with the same SQL; only the row → record mapping differs (the legacy
+ * table has no currency, a nullable status and nullable timestamps).
+ */
+export function paymentReads<R>(
+  payments: (db: Db) => Knex.QueryBuilder,
+  toRecord: (row: R) => PaymentRecord,
+): Pick<PaymentStore, 'findById' | 'lockById' | 'findByBooking' | 'listAfter' | 'count'> {
+  return {
+    async findById(db, id) {
+      const row = (await payments(db).where({ id }).first()) as R | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async lockById(trx, id) {
+      const row = (await payments(trx).where({ id }).forUpdate().first()) as R | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async findByBooking(db, bookingId) {
+      const rows = (await payments(db).where({ booking_id: bookingId }).orderBy('created_at').orderBy('id')) as R[];
+      return rows.map(toRecord);
+    },
+    async listAfter(db, afterId, limit) {
+      const q = payments(db).orderBy('id').limit(limit);
+      if (afterId) q.where('id', '>', afterId);
+      return ((await q) as R[]).map(toRecord);
+    },
+    async count(db) {
+      const [{ n }] = (await payments(db).count({ n: '*' })) as [{ n: string }];
+      return Number(n);
+    },
+  };
+}
