@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import amqplib from 'amqplib';
 import { Broker } from '../../src/platform/events/broker.ts';
@@ -6,10 +5,9 @@ import { EventConsumer } from '../../src/platform/events/consumer.ts';
 import { eventMetrics } from '../../src/platform/events/event-metrics.ts';
 import { AmqpOutboxPublisher } from '../../src/platform/events/publisher.ts';
 import { OutboxRelay } from '../../src/platform/events/relay.ts';
-import { declareTopology } from '../../src/platform/events/topology.ts';
 import { createMetrics } from '../../src/platform/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { appendTestEvents, count, createScratchSchema, createTestVhost, rabbitmqctl, testLogger, testTopology, waitFor, type TestVhost } from '../helpers/events.ts';
+import { appendTestEvents, count, createScratchRig, createTestVhost, rabbitmqctl, testLogger, waitFor, type TestVhost } from '../helpers/events.ts';
 
 let db: TestDatabase;
 let vhost: TestVhost;
@@ -37,14 +35,7 @@ test.after.always(async () => {
 });
 
 test('broker restarted mid-stream: nothing lost, every effect applied exactly once', async (t) => {
-  const { schema, db: pool } = await createScratchSchema(db.url);
-  cleanup.push(() => pool.destroy());
-  const id = randomBytes(4).toString('hex');
-  const queue = `q-${id}`;
-  const topology = testTopology([{ name: queue, bindings: ['test.*'] }]);
-  const conn = await amqplib.connect(vhost.url);
-  await declareTopology(await conn.createChannel(), topology);
-  await conn.close();
+  const { schema, db: pool, topology, queue } = await createScratchRig(db.url, vhost.url, { bindings: ['test.*'], sharedExchange: true, cleanup });
 
   const broker = new Broker({ url: vhost.url, logger: testLogger(), reconnectMs: 500, heartbeatSeconds: 2 });
   cleanup.push(() => broker.close());

@@ -7,7 +7,7 @@ import { createPool, type Knex } from '../../src/platform/db.ts';
 import { buildEnvelope, defineEvent, type Envelope } from '../../src/platform/events/envelope.ts';
 import { appendToOutbox } from '../../src/platform/events/outbox.ts';
 import { createInboxTableV1, createOutboxNotifyTriggerV1, createOutboxTableV1 } from '../../src/platform/events/outbox-ddl.ts';
-import type { Topology } from '../../src/platform/events/topology.ts';
+import { declareTopology, type Topology } from '../../src/platform/events/topology.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 
 const run = promisify(execFile);
@@ -75,6 +75,30 @@ export async function createScratchSchema(dbUrl: string, schema = `s_${randomByt
   await createInboxTableV1(db);
   await db.raw(`CREATE TABLE effects (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_id UUID NOT NULL, n INTEGER NOT NULL)`);
   return { schema, db };
+}
+
+/**
+ * A scratch schema (createScratchSchema) and one queue bound to `bindings`, declared on the vhost — by
+ * default behind an exchange and DLX of its own, so several in one vhost cannot see each other's events.
+ * The pool is handed to `cleanup`.
+ */
+export async function createScratchRig(
+  dbUrl: string,
+  amqpUrl: string,
+  options: { bindings: string[]; sharedExchange?: boolean; cleanup: (() => Promise<unknown>)[] },
+): Promise<{ db: Knex; schema: string; topology: Topology; queue: string }> {
+  const { schema, db } = await createScratchSchema(dbUrl);
+  options.cleanup.push(() => db.destroy());
+  const id = randomBytes(4).toString('hex');
+  const queue = `q-${id}`;
+  const topology = testTopology([{ name: queue, bindings: options.bindings }], options.sharedExchange ? {} : { exchange: `ex-${id}`, deadLetterExchange: `dlx-${id}` });
+  const conn = await amqplib.connect(amqpUrl);
+  try {
+    await declareTopology(await conn.createChannel(), topology);
+  } finally {
+    await conn.close();
+  }
+  return { db, schema, topology, queue };
 }
 
 export const testEventV1 = defineEvent('test.happened', '1.0', z.object({ n: z.number().int(), poison: z.boolean().optional() }));

@@ -32,6 +32,21 @@ export interface DemoSeedOptions {
   now?: Date;
 }
 
+/** The shows every demo theater gets from `now` on: `days` local days × SLOTS, less those starting within 30 min. */
+export function demoShowSlots(options: Pick<DemoSeedOptions, 'days' | 'utcOffsetHours'>, now: Date): { day: number; slot: number; start: Date; price: string }[] {
+  const offsetMs = options.utcOffsetHours * 3_600_000;
+  const localToday = new Date(now.getTime() + offsetMs);
+  const day0 = Date.UTC(localToday.getUTCFullYear(), localToday.getUTCMonth(), localToday.getUTCDate());
+  const shows = [];
+  for (let day = 0; day < options.days; day++) {
+    for (const [slot, { hour, price }] of SLOTS.entries()) {
+      const start = new Date(day0 + day * 86_400_000 + hour * 3_600_000 - offsetMs);
+      if (start.getTime() >= now.getTime() + 30 * 60_000) shows.push({ day, slot, start, price });
+    }
+  }
+  return shows;
+}
+
 export interface DemoSeedResult {
   movies: { created: number; existing: number };
   theaters: { created: number; existing: number };
@@ -59,18 +74,11 @@ export async function seedDemoCatalog(admin: MovieAdmin, options: DemoSeedOption
     count(result.theaters, created);
     theaters.push(theater);
   }
-  const offsetMs = options.utcOffsetHours * 3_600_000;
-  const localToday = new Date(now.getTime() + offsetMs);
-  const day0 = Date.UTC(localToday.getUTCFullYear(), localToday.getUTCMonth(), localToday.getUTCDate());
-  for (let d = 0; d < options.days; d++) {
+  for (const show of demoShowSlots(options, now)) {
     for (const [ti, theater] of theaters.entries()) {
-      for (const [si, slot] of SLOTS.entries()) {
-        const start = new Date(day0 + d * 86_400_000 + slot.hour * 3_600_000 - offsetMs);
-        if (start.getTime() < now.getTime() + 30 * 60_000) continue;
-        const movie = movies[(d + ti + si) % movies.length]!;
-        const { created } = await admin.ensureShowtime({ movie_id: movie.id, theater_id: theater.id, start_time: start.toISOString(), base_price: slot.price });
-        count(result.showtimes, created);
-      }
+      const movie = movies[(show.day + ti + show.slot) % movies.length]!;
+      const { created } = await admin.ensureShowtime({ movie_id: movie.id, theater_id: theater.id, start_time: show.start.toISOString(), base_price: show.price });
+      count(result.showtimes, created);
     }
   }
   return result;

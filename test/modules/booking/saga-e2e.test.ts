@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { api, registerAndLogin, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { adminToken, createCatalog, type Catalog } from '../../helpers/catalog.ts';
 import { createTestVhost, waitFor, type TestVhost } from '../../helpers/events.ts';
+import { pay as payOver } from '../payment/fixtures.ts';
 
 /**
  * The choreographed booking saga end to end over a real RabbitMQ (a vhost per app), with every module in
@@ -80,10 +80,7 @@ async function book(r: Rig, token: string, seatIds: string[]) {
   return res.body as { id: string; status: string; total_price: string };
 }
 
-const pay = (r: Rig, token: string, bookingId: string, card: string) =>
-  api(r.app.url, 'POST', '/api/v1/payments', {
-    token, headers: { 'idempotency-key': randomUUID() }, body: { booking_id: bookingId, payment_method: { type: 'card', token: card } },
-  });
+const pay = (r: Rig, token: string, bookingId: string, card: string) => payOver(r.app, { token, bookingId, card });
 
 /** the booking's snapshot reached payment (own stores: payment reads nothing else) */
 const snapshotReady = (r: Rig, bookingId: string) =>

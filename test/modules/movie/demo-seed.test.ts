@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Command } from 'commander';
 import pg from 'pg';
-import { registerSeedDemo, seedDemoCatalog } from '../../../src/cli/seed/demo-seed.ts';
+import { demoShowSlots, registerSeedDemo, seedDemoCatalog } from '../../../src/cli/seed/demo-seed.ts';
 import { api, startTestApp } from '../../helpers/app.ts';
 import { createTestDatabase } from '../../helpers/db.ts';
 
@@ -59,14 +59,8 @@ test('`boxoffice seed demo` (legacy store by default) is idempotent end to end',
     await run();
     const first = await counts();
     t.like(first, { m: '4', th: '3' });
-    // 3 days × 3 theaters × 3 slots (10:00, 14:00, 19:00 at UTC+7), less today's slots that begin within 30 min
-    const slotsLeftToday = (at: number) => {
-      const offset = 7 * 3_600_000;
-      const local = new Date(at + offset);
-      const day0 = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
-      return [10, 14, 19].filter((h) => day0 + h * 3_600_000 - offset >= at + 30 * 60_000).length;
-    };
-    const possible = [slotsLeftToday(startedAt), slotsLeftToday(Date.now())].map((today) => String(3 * (6 + today)));
+    // 3 days × 3 theaters × 3 slots, less today's that begin within 30 min (as of either end of the run)
+    const possible = [startedAt, Date.now()].map((at) => String(3 * demoShowSlots({ days: 3, utcOffsetHours: 7 }, new Date(at)).length));
     t.true(possible.includes(first['st']!), `3 days × 3 theaters × 3 slots, less those already begun: ${first['st']}, expected ${possible.join(' or ')}`);
     await run();
     t.deepEqual(await counts(), first);

@@ -1,17 +1,14 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import amqplib from 'amqplib';
 import { Broker } from '../../../src/platform/events/broker.ts';
 import { EventConsumer } from '../../../src/platform/events/consumer.ts';
 import { eventMetrics } from '../../../src/platform/events/event-metrics.ts';
 import { AmqpOutboxPublisher } from '../../../src/platform/events/publisher.ts';
 import { OutboxRelay } from '../../../src/platform/events/relay.ts';
-import { declareTopology } from '../../../src/platform/events/topology.ts';
 import { createMetrics } from '../../../src/platform/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { appendTestEvents, count, createScratchSchema, createTestVhost, testLogger, testTopology, waitFor, type TestVhost } from '../../helpers/events.ts';
+import { appendTestEvents, count, createScratchRig, createTestVhost, testLogger, waitFor, type TestVhost } from '../../helpers/events.ts';
 
 let db: TestDatabase;
 let vhost: TestVhost;
@@ -28,14 +25,7 @@ test.after.always(async () => {
 });
 
 test('relay killed between the confirm and the mark: every committed event is published, each effect applied once', async (t) => {
-  const { schema, db: pool } = await createScratchSchema(db.url);
-  cleanup.push(() => pool.destroy());
-  const id = randomBytes(4).toString('hex');
-  const queue = `q-${id}`;
-  const topology = testTopology([{ name: queue, bindings: ['test.*'] }], { exchange: `ex-${id}`, deadLetterExchange: `dlx-${id}` });
-  const conn = await amqplib.connect(vhost.url);
-  await declareTopology(await conn.createChannel(), topology);
-  await conn.close();
+  const { schema, db: pool, topology, queue } = await createScratchRig(db.url, vhost.url, { bindings: ['test.*'], cleanup });
   const committed = await appendTestEvents(pool, schema, 300, { perTx: 60 });
 
   // 1. a relay process publishes batch 1 (100, marked) and 50 of batch 2, then dies before marking batch 2

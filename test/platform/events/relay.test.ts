@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import test from 'ava';
-import amqplib from 'amqplib';
 import { createPool, type Knex } from '../../../src/platform/db.ts';
 import { Broker } from '../../../src/platform/events/broker.ts';
 import { EventConsumer } from '../../../src/platform/events/consumer.ts';
@@ -9,18 +7,17 @@ import { appendToOutbox } from '../../../src/platform/events/outbox.ts';
 import { buildEnvelope } from '../../../src/platform/events/envelope.ts';
 import { AmqpOutboxPublisher } from '../../../src/platform/events/publisher.ts';
 import { OutboxRelay, type RelayOptions } from '../../../src/platform/events/relay.ts';
-import { declareTopology, type Topology } from '../../../src/platform/events/topology.ts';
+import type { Topology } from '../../../src/platform/events/topology.ts';
 import { createMetrics, type Metrics } from '../../../src/platform/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import {
   appendTestEvents,
   count,
-  createScratchSchema,
+  createScratchRig,
   createTestVhost,
   drainQueue,
   testEventV1,
   testLogger,
-  testTopology,
   waitFor,
   type TestVhost,
 } from '../../helpers/events.ts';
@@ -46,17 +43,7 @@ async function broker(): Promise<Broker> {
 }
 
 /** A scratch module schema and its own exchange + queue (bound to everything). */
-async function scratch(): Promise<{ db: Knex; schema: string; topology: Topology; queue: string }> {
-  const { schema, db: pool } = await createScratchSchema(db.url);
-  cleanup.push(() => pool.destroy());
-  const id = randomBytes(4).toString('hex');
-  const queue = `q-${id}`;
-  const topology = testTopology([{ name: queue, bindings: ['#'] }], { exchange: `ex-${id}`, deadLetterExchange: `dlx-${id}` });
-  const conn = await amqplib.connect(vhost.url);
-  await declareTopology(await conn.createChannel(), topology);
-  await conn.close();
-  return { db: pool, schema, topology, queue };
-}
+const scratch = () => createScratchRig(db.url, vhost.url, { bindings: ['#'], cleanup });
 
 async function relay(s: { db: Knex; schema: string; topology: Topology }, overrides: Partial<RelayOptions> & { metrics?: Metrics } = {}) {
   const b = await broker();

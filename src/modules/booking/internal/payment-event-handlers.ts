@@ -41,25 +41,21 @@ export function createPaymentEventHandlers(deps: PaymentHandlerDeps): Record<str
     return { booking, paymentId: p.payment_id, reason: p.reason ?? null };
   };
 
-  /** a payment outcome that arrived after the booking had ended: noted on the saga, nothing else changes */
-  const late = async (trx: Knex.Transaction, event: Envelope, b: BookingRecord, paymentId: string) => {
-    if (b.status === 'pending') return false;
-    const step: SagaStep = b.status === 'confirmed' ? 'confirmed' : b.status;
-    if (!(event.event_type === 'payment.completed' && b.status === 'confirmed')) {
-      await saga.advance(trx, b.id, step, b.status === 'confirmed' ? 'completed' : 'compensated', {
-        action: 'ignored_late_payment_event',
-        reason: `${event.event_type} (payment ${paymentId}) arrived when the booking was ${b.status}`,
-      });
-      logger.warn({ event: event.event_type, booking_id: b.id, payment_id: paymentId, status: b.status }, 'payment outcome for a booking that is no longer pending; left as it is');
-    }
-    return true;
+  /** an outcome for a booking that already ended (expired, cancelled): noted on the saga, nothing else changes */
+  const noteLate = async (trx: Knex.Transaction, event: Envelope, b: BookingRecord, paymentId: string) => {
+    await saga.advance(trx, b.id, b.status as SagaStep, b.status === 'confirmed' ? 'completed' : 'compensated', {
+      action: 'ignored_late_payment_event',
+      reason: `${event.event_type} (payment ${paymentId}) arrived when the booking was ${b.status}`,
+    });
+    logger.warn({ event: event.event_type, booking_id: b.id, payment_id: paymentId, status: b.status }, 'payment outcome for a booking that is no longer pending; left as it is');
   };
 
   return {
     'payment.completed': async (event, trx) => {
       const found = await lock(trx, event);
-      if (!found || (await late(trx, event, found.booking, found.paymentId))) return;
+      if (!found || found.booking.status === 'confirmed') return;
       const b = found.booking;
+      if (b.status !== 'pending') return noteLate(trx, event, b, found.paymentId);
       await store.confirm(trx, b.id);
       await saga.advance(trx, b.id, 'confirmed', 'completed');
       await appendToOutbox(trx, OUTBOX_SCHEMA, buildEnvelope(bookingConfirmedV1, {
@@ -69,8 +65,9 @@ export function createPaymentEventHandlers(deps: PaymentHandlerDeps): Record<str
     },
     'payment.failed': async (event, trx) => {
       const found = await lock(trx, event);
-      if (!found || (await late(trx, event, found.booking, found.paymentId))) return;
+      if (!found) return;
       const b = found.booking;
+      if (b.status !== 'pending') return noteLate(trx, event, b, found.paymentId);
       const reason = `payment_failed: ${found.reason ?? 'declined'}`;
       await store.finish(trx, b.id, 'cancelled', reason);
       await saga.advance(trx, b.id, 'cancelled', 'compensated', { action: 'release_seats', reason });
