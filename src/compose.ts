@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Authenticator } from './platform/auth/authenticator.ts';
 import { TokenVerifier } from './platform/auth/jwt-verifier.ts';
 import { loadLegacySecret } from './platform/auth/legacy-secret.ts';
-import type { Config } from './platform/config.ts';
+import { MODULE_NAMES, type Config, type ModuleName } from './platform/config.ts';
 import { Databases } from './platform/db.ts';
 import { createEventBackbone, type EventBackbone } from './platform/events/backbone.ts';
 import { createFlags, type Flags } from './platform/flags.ts';
@@ -16,11 +16,13 @@ import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { ModuleHost, type BoxofficeModule, type PlatformDeps } from './platform/module.ts';
 import { closeRedis, connectRedis, createRedis, type Redis } from './platform/redis.ts';
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
-import { createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
-import { createBookingModule, type BookingModule } from './modules/booking/index.ts';
-import { createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
-import { createNotificationModule, type NotificationModule } from './modules/notification/index.ts';
-import { createPaymentModule } from './modules/payment/index.ts';
+import { createStrangler, type Strangler } from './migration/strangler.ts';
+import { MissingFacadeError, MODULE_REGISTRY, type FacadeOf, type Facades, type ModuleEntry, type ModuleOf } from './module-registry.ts';
+import type { AuthFacade, AuthModule } from './modules/auth/index.ts';
+import type { BookingModule } from './modules/booking/index.ts';
+import type { MovieModule } from './modules/movie/index.ts';
+import type { NotificationModule } from './modules/notification/index.ts';
+import type { PaymentModule } from './modules/payment/index.ts';
 
 export interface BoxofficeApp {
   config: Config;
@@ -41,10 +43,13 @@ export interface BoxofficeApp {
   notification: NotificationModule | undefined;
   /** the auth module when this process hosts it (operator commands use it) */
   auth: AuthModule | undefined;
-  /** the movie and booking modules when this process hosts them (CLI seed, tests) */
+  /** the movie, booking and payment modules when this process hosts them (CLI seed, tests) */
   movie: MovieModule | undefined;
   booking: BookingModule | undefined;
-  facades: { auth: AuthFacade; movie?: MovieFacade };
+  payment: PaymentModule | undefined;
+  facades: Facades;
+  /** the strangler machinery of this process (routing store, dual-write leases, shadow reads) */
+  strangler: Strangler;
   server: Server | undefined;
   start(): Promise<void>;
   listen(port?: number, host?: string): Promise<Server>;
@@ -81,27 +86,30 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   });
 
 
-  const facades = {} as { auth: AuthFacade; movie?: MovieFacade };
   const legacySecret = loadLegacySecret({
     secret: config.LEGACY_JWT_SECRET,
     keysDir: config.JWT_KEYS_DIR,
     production: config.NODE_ENV === 'production',
   });
+  const facades: Facades = {};
+  const authFacade = (): AuthFacade => facades.auth!;
   const authenticator = new Authenticator({
     local: new TokenVerifier({
-      jwks: () => facades.auth.getJwks(),
+      jwks: () => authFacade().getJwks(),
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       legacySecret: () => legacySecret,
       acceptHs256: () => flags.isEnabled('accept_legacy_hs256_tokens'),
       cacheTtlMs: config.JWKS_CACHE_SECONDS * 1000,
     }),
-    remote: (token) => facades.auth.verifyToken(token),
+    remote: (token) => authFacade().verifyToken(token),
     useLocal: () => flags.isEnabled('use_local_jwt'),
     metrics,
   });
 
-  const deps = (module: Parameters<Databases['forModule']>[0]): PlatformDeps => ({
+  const hosted = MODULE_NAMES.filter((m) => config.MODULES.includes(m));
+  const strangler = createStrangler({ config, databases, flags, metrics, logger, mappings: hosted.map((m) => MODULE_REGISTRY[m].mapping(config)) });
+  const deps = (module: ModuleName): PlatformDeps => ({
     config,
     logger: logger.child({ module }),
     db: databases.forModule(module),
@@ -111,40 +119,24 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     metrics,
     authenticator,
     jobs,
+    stores: strangler.router,
   });
-  const hosted = new Set(config.MODULES);
   const modules: BoxofficeModule[] = [];
-  let auth: AuthModule | undefined;
-  let notification: NotificationModule | undefined;
-  let movie: MovieModule | undefined;
-  let booking: BookingModule | undefined;
+  const hostedModules: Partial<ModuleOf> = {};
+  async function provide<N extends ModuleName>(name: N): Promise<void> {
+    const entry: ModuleEntry<N> = MODULE_REGISTRY[name];
+    if (config.MODULES.includes(name)) {
+      const module = await entry.create(deps(name), facades);
+      hostedModules[name] = module;
+      facades[name] = module.facade as FacadeOf[N];
+      modules.push(module);
+    } else if (entry.remote && config.serviceUrls[name]) {
+      facades[name] = entry.remote(config.serviceUrls[name]);
+    }
+  }
   try {
-    if (hosted.has('auth')) {
-      auth = await createAuthModule(deps('auth'));
-      facades.auth = auth.facade;
-      modules.push(auth);
-    } else {
-      const url = config.serviceUrls.auth;
-      if (!url) throw new Error('SERVICE_URL_AUTH is required when MODULES does not include auth');
-      facades.auth = createRemoteAuthFacade(url);
-    }
-    if (hosted.has('movie')) {
-      movie = createMovieModule(deps('movie'));
-      facades.movie = movie.facade;
-      modules.push(movie);
-    } else if (config.serviceUrls.movie) {
-      facades.movie = createRemoteMovieFacade(config.serviceUrls.movie);
-    }
-    if (hosted.has('booking')) {
-      if (!facades.movie) throw new Error('SERVICE_URL_MOVIE is required when MODULES includes booking but not movie');
-      booking = createBookingModule({ ...deps('booking'), movie: facades.movie });
-      modules.push(booking);
-    }
-    if (hosted.has('payment')) modules.push(createPaymentModule(deps('payment')));
-    if (hosted.has('notification')) {
-      notification = createNotificationModule(deps('notification'));
-      modules.push(notification);
-    }
+    for (const name of MODULE_NAMES) await provide(name);
+    if (!facades.auth) throw new MissingFacadeError('SERVICE_URL_AUTH is required when MODULES does not include auth');
   } catch (err) {
     // a module that cannot be built (e.g. no signing keys in production) must not leave connections open
     await Promise.allSettled([flags.close(), jobs.close(), closeRedis(redis), databases.closeAll()]);
@@ -159,9 +151,9 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     health,
     modules: modules.map((m) => ({ name: m.name, db: databases.forModule(m.name), outbox: m.outbox, consumer: m.consumer })),
   });
-  const host = new ModuleHost(modules, logger, events?.workers);
+  const host = new ModuleHost(modules, logger, [...strangler.workers, ...(events?.workers ?? [])]);
   host.registerHealth(health);
-  const admin = createAdminSession({ authenticator, login: (credentials, meta) => facades.auth.login(credentials, meta), logger, home: '/admin/queues' });
+  const admin = createAdminSession({ authenticator, login: (credentials, meta) => authFacade().login(credentials, meta), logger, home: '/admin/queues' });
   const http = createHttpApp({
     logger,
     metrics,
@@ -187,13 +179,18 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     events,
     http,
     jobs,
-    notification,
-    auth,
-    movie,
-    booking,
+    notification: hostedModules.notification,
+    auth: hostedModules.auth,
+    movie: hostedModules.movie,
+    booking: hostedModules.booking,
+    payment: hostedModules.payment,
     facades,
+    strangler,
     server: undefined,
     async start() {
+      for (const service of strangler.services) await service.start();
+      const stale = await strangler.staleSyncObjects().catch(() => []);
+      if (stale.length > 0) logger.error({ stale }, 'dual-write functions and triggers are missing or outdated: run `boxoffice migrate`');
       await host.start(config.ROLE !== 'web');
       health.markStarted();
       logger.info({ modules: host.names, role: config.ROLE, flags: flags.status().source }, 'boxoffice started');
@@ -219,6 +216,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
         logger,
         hooks: [
           { name: 'modules', run: () => host.stop() },
+          { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
           { name: 'jobs', run: () => jobs.close() },
           { name: 'flags', run: () => flags.close() },
           { name: 'redis', run: () => closeRedis(redis) },

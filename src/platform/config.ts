@@ -13,7 +13,8 @@ export const MODULE_SCHEMAS: Record<ModuleName, string> = {
   notification: 'notifications',
 };
 
-export type StoreKind = 'legacy' | 'own';
+/** `routed`: the strangler routing store decides per call from the module's phase; `legacy` / `own` pin it. */
+export type StoreSelection = 'routed' | 'legacy' | 'own';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -42,7 +43,14 @@ const modulesList = z.string().transform((raw, ctx): ModuleName[] => {
   return MODULE_NAMES.filter((m) => parts.includes(m));
 });
 
-const storeKind = z.enum(['legacy', 'own']);
+const storeSelection = z.enum(['routed', 'legacy', 'own']);
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL');
+
+const fraction = z.coerce.number().min(0).max(1);
 
 /** `1000,5000,30000`: back-off delays of the consumer's retry queues, one per attempt (the last repeats). */
 const delayList = z.string().transform((raw, ctx): number[] => {
@@ -76,11 +84,7 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: int(0, 65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: z
-    .string()
-    .url()
-    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL')
-    .default('postgres://postgres@127.0.0.1:5432/boxoffice'),
+  DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/boxoffice'),
   DB_POOL_MAX: int(1, 200).default(10),
   DB_ROLE_PREFIX: z
     .string()
@@ -130,11 +134,33 @@ export const envSchema = z.object({
     .default('100kb'),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   TRUST_PROXY: bool.default(false),
-  STORE_AUTH: storeKind.default('legacy'),
-  STORE_MOVIE: storeKind.default('legacy'),
-  STORE_BOOKING: storeKind.default('legacy'),
-  STORE_PAYMENT: storeKind.default('legacy'),
-  STORE_NOTIFICATION: storeKind.default('legacy'),
+  STORE_AUTH: storeSelection.default('routed'),
+  STORE_MOVIE: storeSelection.default('routed'),
+  STORE_BOOKING: storeSelection.default('routed'),
+  STORE_PAYMENT: storeSelection.default('routed'),
+  STORE_NOTIFICATION: storeSelection.default('routed'),
+  // strangler (ADR 0050): a module's own schema in a database of its own; dual-write copies after commit
+  AUTH_DATABASE_URL: postgresUrl.optional(),
+  MOVIE_DATABASE_URL: postgresUrl.optional(),
+  BOOKING_DATABASE_URL: postgresUrl.optional(),
+  PAYMENT_DATABASE_URL: postgresUrl.optional(),
+  NOTIFICATION_DATABASE_URL: postgresUrl.optional(),
+  /** how long a process's dual-write lease lives without renewal, and how often it is renewed */
+  DUAL_WRITE_LEASE_TTL_MS: int(1_000, 3_600_000).default(30_000),
+  DUAL_WRITE_LEASE_RENEW_MS: int(100, 600_000).default(5_000),
+  /** back-off of owed copies to a module's own database (the last delay repeats) */
+  DUAL_WRITE_RETRY_DELAYS_MS: delayList.default([1_000, 5_000, 30_000, 120_000, 600_000]),
+  DUAL_WRITE_QUEUE_BATCH: int(1, 10_000).default(200),
+  /** shadow reads: share of reads compared, bound on the other side's read, comparisons at once, re-check delay */
+  SHADOW_READ_SAMPLE_RATE: fraction.default(1),
+  SHADOW_READ_TIMEOUT_MS: int(1, 60_000).default(250),
+  SHADOW_READ_MAX_IN_FLIGHT: int(1, 10_000).default(16),
+  SHADOW_READ_RECHECK_MS: int(0, 60_000).default(200),
+  /** `boxoffice cutover`: Unleash admin API (default: UNLEASH_URL) and an admin token */
+  UNLEASH_ADMIN_URL: z.string().url().optional(),
+  UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),
+  /** the cutover plan (order, guards, rollbacks) */
+  CUTOVER_PLAN: z.string().min(1).default('feature-flags/plan.yaml'),
   SERVICE_URL_AUTH: z.string().url().optional(),
   SERVICE_URL_MOVIE: z.string().url().optional(),
   SERVICE_URL_BOOKING: z.string().url().optional(),
@@ -202,9 +228,11 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config extends Env {
-  /** store selection per module, until the strangler routing store takes over */
-  stores: Record<ModuleName, StoreKind>;
+  /** STORE_<MODULE>: routed by phase (default), or pinned to one side */
+  stores: Record<ModuleName, StoreSelection>;
   serviceUrls: Partial<Record<ModuleName, string>>;
+  /** <MODULE>_DATABASE_URL: modules whose own schema lives in a database of its own */
+  moduleDatabaseUrls: Partial<Record<ModuleName, string>>;
 }
 
 export class ConfigError extends Error {
@@ -244,8 +272,20 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
       { variable: 'UNLEASH_API_TOKEN', message: 'is required when UNLEASH_URL is set' },
     ]);
   }
+  if (env.DUAL_WRITE_LEASE_RENEW_MS * 2 > env.DUAL_WRITE_LEASE_TTL_MS) {
+    throw new ConfigError([{ variable: 'DUAL_WRITE_LEASE_RENEW_MS', message: 'must be at most half of DUAL_WRITE_LEASE_TTL_MS (a lease must be renewed before it runs out)' }]);
+  }
+  const moduleDatabaseUrls: Partial<Record<ModuleName, string>> = {};
+  for (const m of MODULE_NAMES) {
+    const url = env[`${m.toUpperCase() as Uppercase<ModuleName>}_DATABASE_URL`];
+    if (url) moduleDatabaseUrls[m] = url;
+    if (url && env[`STORE_${m.toUpperCase() as Uppercase<ModuleName>}`] === 'own') {
+      throw new ConfigError([{ variable: `STORE_${m.toUpperCase()}`, message: `cannot pin ${m} to its own schema while ${m.toUpperCase()}_DATABASE_URL puts that schema in another database (its transactions live in DATABASE_URL until the module is extracted)` }]);
+    }
+  }
   return {
     ...env,
+    moduleDatabaseUrls,
     stores: {
       auth: env.STORE_AUTH,
       movie: env.STORE_MOVIE,

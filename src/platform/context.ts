@@ -6,7 +6,10 @@ export interface RequestContext {
   correlationId: string;
   /** event id of the message being handled, so events it causes can name their cause */
   causationId?: string;
+  /** the authenticated caller, once a token was checked (sticky rollouts evaluate flags for them) */
   userId?: string;
+  /** a stable key of the client when no user is known (its address), for sticky rollouts of anonymous reads */
+  clientKey?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

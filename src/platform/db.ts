@@ -36,6 +36,8 @@ export function createPool(url: string, options: PoolOptions = {}): Knex {
   });
 }
 
+export type DatabasesConfig = Pick<Config, 'DATABASE_URL' | 'DB_POOL_MAX' | 'DB_ROLE_PREFIX'> & Partial<Pick<Config, 'moduleDatabaseUrls'>>;
+
 /**
  * One knex pool per Postgres role. A module's pool logs in with DATABASE_URL and acts as the module's
  * role (privileges on its own schema, and on the legacy tables it owned in the old system), with its
@@ -45,10 +47,27 @@ export function createPool(url: string, options: PoolOptions = {}): Knex {
 export class Databases {
   private readonly pools = new Map<string, Knex>();
 
-  private readonly config: Pick<Config, 'DATABASE_URL' | 'DB_POOL_MAX' | 'DB_ROLE_PREFIX'>;
+  private readonly config: DatabasesConfig;
 
-  constructor(config: Pick<Config, 'DATABASE_URL' | 'DB_POOL_MAX' | 'DB_ROLE_PREFIX'>) {
+  constructor(config: DatabasesConfig) {
     this.config = config;
+  }
+
+  /**
+   * The pool of a module's own schema when it lives in a database of its own (<MODULE>_DATABASE_URL),
+   * else undefined (it shares DATABASE_URL).
+   */
+  forModuleDatabase(module: ModuleName): Knex | undefined {
+    const url = this.config.moduleDatabaseUrls?.[module];
+    if (!url) return undefined;
+    const schema = MODULE_SCHEMAS[module];
+    const key = `${url}#${schema}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = createPool(url, { role: roleFor(this.config, schema), searchPath: schema, max: this.config.DB_POOL_MAX });
+      this.pools.set(key, pool);
+    }
+    return pool;
   }
 
   /** The pool of a module: its role, its schema. */

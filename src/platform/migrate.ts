@@ -34,6 +34,8 @@ export interface MigrateOptions {
   /** create the database if it does not exist (default true) */
   createDatabase?: boolean;
   dir?: string;
+  /** only these schemas (default: all) — e.g. a module's own database holds its schema only */
+  schemas?: readonly MigrationSchema[];
 }
 
 export interface MigrateReport {
@@ -153,6 +155,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
       });
     }
     for (const name of MIGRATION_SCHEMAS) {
+      if (options.schemas && !options.schemas.includes(name)) continue;
       const schema = name === 'legacy' ? legacySchema : name;
       const owner = role(name);
       await withRaceRetry(async () => {

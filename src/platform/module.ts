@@ -8,6 +8,7 @@ import type { Flags } from './flags.ts';
 import type { Health } from './health.ts';
 import type { JobPlatform } from './jobs/job-platform.ts';
 import type { Logger } from './logger.ts';
+import type { StoreRouter } from './mapping/store-routing.ts';
 import type { Metrics } from './metrics.ts';
 import type { Redis } from './redis.ts';
 
@@ -24,6 +25,8 @@ export interface PlatformDeps {
   authenticator: Authenticator;
   /** BullMQ queues and workers of this process (src/platform/jobs) */
   jobs: JobPlatform;
+  /** turns a module's legacy and own store into the one it uses (the strangler routing store, or a pin) */
+  stores: StoreRouter;
 }
 
 export interface ModuleHealth {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '../../src/platform/migrate.ts';
+import { setupDatabase } from '../../src/setup-database.ts';
 
 export const PG_BASE = process.env['TEST_PG_BASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,6 +22,11 @@ function templateName(): string {
     ...filesUnder(join(root, 'migrations')).sort(),
     join(root, 'src/platform/migrate.ts'),
     join(root, 'src/platform/events/outbox-ddl.ts'),
+    // the generated dual-write functions and triggers come from the mappings and their SQL generator
+    ...filesUnder(join(root, 'src/migration/sql')).sort(),
+    ...filesUnder(join(root, 'src/modules')).filter((f) => f.endsWith('-mapping.ts')).sort(),
+    join(root, 'src/setup-database.ts'),
+    join(root, 'src/module-registry.ts'),
   ]) {
     hash.update(file).update(readFileSync(file));
   }
@@ -62,7 +67,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       if (exists.rowCount === 0) {
         const building = `${template}_build`;
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
-        await migrate({ databaseUrl: `${PG_BASE}/${building}`, rolePrefix: 'boxoffice_', legacySchema: 'public' });
+        await setupDatabase({ DATABASE_URL: `${PG_BASE}/${building}`, DB_ROLE_PREFIX: 'boxoffice_', LEGACY_SCHEMA: 'public' });
         await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
         const stale = await admin.query<{ datname: string }>(
           `SELECT datname FROM pg_database WHERE datname LIKE 'bo\\_tpl\\_%' AND datname <> $1`,

@@ -26,7 +26,7 @@ test('a split-out process (MODULES without auth) validates tokens through the au
   t.teardown(() => booking.stop());
   t.is((await api(booking.url, 'POST', '/api/v1/auth/login', { body: {} })).status, 404, 'auth routes are not served here');
   const { access } = await registerAndLogin(authApp.url);
-  const jwks = await booking.app.facades.auth.getJwks();
+  const jwks = await booking.app.facades.auth!.getJwks();
   t.is(jwks.keys.length, 1);
   const principal = await booking.app.authenticator.authenticate(`Bearer ${access}`);
   t.is(principal.email.endsWith('@example.com'), true);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { migrate } from '../../platform/migrate.ts';
+import { setupDatabase } from '../../setup-database.ts';
 import { cliContext } from '../context.ts';
 
 export function registerMigrate(program: Command): void {
@@ -8,16 +8,15 @@ export function registerMigrate(program: Command): void {
     .description('create the roles and schemas and apply every pending migration (idempotent)')
     .action(async () => {
       const { config, logger, out } = cliContext();
-      const report = await migrate({
-        databaseUrl: config.DATABASE_URL,
-        rolePrefix: config.DB_ROLE_PREFIX,
-        legacySchema: config.LEGACY_SCHEMA,
-        logger,
-      });
+      const report = await setupDatabase(config, logger);
       let total = 0;
       for (const [schema, files] of Object.entries(report.applied)) {
         total += files.length;
         for (const f of files) out(`applied ${schema}/${f}`);
+      }
+      for (const id of report.syncObjects) out(`installed dual-write functions and triggers of ${id}`);
+      for (const [module, files] of Object.entries(report.moduleDatabases)) {
+        for (const f of files) out(`applied ${module} (own database)/${f}`);
       }
       out(total === 0 ? 'database is up to date' : `applied ${total} migration(s)`);
     });

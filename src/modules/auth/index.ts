@@ -13,7 +13,9 @@ import { createOwnUserStore } from './internal/own-user-store.ts';
 import { createRefreshTokenStore } from './internal/refresh-token-store.ts';
 import { createAuthRoutes } from './internal/routes.ts';
 import { TokenIssuer } from './internal/token-issuer.ts';
+import { USER_STORE_METHODS } from './internal/user-store.ts';
 
+export { createAuthMapping } from './internal/auth-mapping.ts';
 export { userCreatedV1, userUpdatedV1 } from './internal/events.ts';
 export type { UserView };
 
@@ -59,7 +61,13 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
     cacheTtlMs: 60_000,
     unknownKidRefetchMs: 0,
   });
-  const users = config.stores.auth === 'own' ? createOwnUserStore() : createLegacyUserStore(config.LEGACY_SCHEMA);
+  const users = deps.stores.route({
+    module: 'auth',
+    name: 'users',
+    legacy: createLegacyUserStore(config.LEGACY_SCHEMA),
+    own: createOwnUserStore(),
+    methods: USER_STORE_METHODS,
+  });
   const service = new AuthService({
     db,
     users,
@@ -92,7 +100,7 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
       return { accessToken: pair.access_token, expiresIn: pair.expires_in };
     },
   };
-  logger.info({ store: users.kind, kid: keyRing.active.kid }, 'auth module ready');
+  logger.info({ stores: deps.stores.describe('auth'), kid: keyRing.active.kid }, 'auth module ready');
   return {
     name: 'auth',
     facade,
@@ -116,7 +124,7 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
     },
     async health() {
       await db.raw('select 1');
-      return { status: 'ok', details: { store: users.kind, activeKid: keyRing.active.kid } };
+      return { status: 'ok', details: { stores: deps.stores.describe('auth'), activeKid: keyRing.active.kid } };
     },
   };
 }

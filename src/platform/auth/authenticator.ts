@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { currentContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TokenVerifier } from './jwt-verifier.ts';
@@ -42,6 +43,8 @@ export class Authenticator {
     try {
       const principal = path === 'local' ? await this.options.local.verify(token) : await this.options.remote(token);
       this.checks?.inc({ path, result: 'ok' });
+      const context = currentContext();
+      if (context) context.userId = principal.userId;
       return principal;
     } catch (err) {
       this.checks?.inc({ path, result: err instanceof UnauthorizedError ? 'rejected' : 'error' });

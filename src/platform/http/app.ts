@@ -53,7 +53,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const correlationId = acceptCorrelationId(ctx.get('x-correlation-id') || undefined);
     ctx.state.correlationId = correlationId;
     ctx.set('X-Correlation-ID', correlationId);
-    return runWithContext({ correlationId }, () => next());
+    return runWithContext({ correlationId, clientKey: ctx.ip }, () => next());
   };
 
   const observe: Middleware = async (ctx: Context, next: Next) => {

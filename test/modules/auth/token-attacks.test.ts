@@ -63,7 +63,7 @@ for (const path of ['local', 'remote'] as const) {
 test('the local path validates without calling auth per request; the remote path calls it every time', async (t) => {
   for (const path of ['local', 'remote'] as const) {
     const { app } = paths[path];
-    const facade = app.facades.auth;
+    const facade = app.facades.auth!;
     const calls = { jwks: 0, verify: 0 };
     const { getJwks, verifyToken } = facade;
     facade.getJwks = () => (calls.jwks++, getJwks());

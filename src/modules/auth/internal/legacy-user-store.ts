@@ -26,22 +26,10 @@ const toRecord = (r: LegacyRow): UserRecord => ({
   updatedAt: r.updated_at ?? r.created_at ?? new Date(0),
 });
 
-const toRow = (u: UserRecord): LegacyRow => ({
-  id: u.id,
-  email: u.email,
-  full_name: u.fullName,
-  hashed_password: u.passwordHash,
-  role: u.role,
-  is_active: u.isActive,
-  created_at: u.createdAt,
-  updated_at: u.updatedAt,
-});
-
 /** The legacy shared `users` table, as the old auth service used it. */
 export function createLegacyUserStore(legacySchema: string): UserStore {
   const users = (db: Db) => db.withSchema(legacySchema).table<LegacyRow>('users');
   return {
-    kind: 'legacy',
     async insert(db, user: NewUser) {
       const email = normalizeEmail(user.email);
       // the old table's unique index is case-sensitive; keep the new rule (one account per address)
@@ -77,18 +65,6 @@ export function createLegacyUserStore(legacySchema: string): UserStore {
     async updateRole(db, id, role: Role) {
       const [row] = await users(db).where({ id }).update({ role, updated_at: new Date() }).returning('*');
       return row ? toRecord(row as LegacyRow) : undefined;
-    },
-    async listAfter(db, afterId, limit) {
-      const q = users(db).orderBy('id').limit(limit);
-      if (afterId) q.where('id', '>', afterId);
-      return ((await q) as LegacyRow[]).map(toRecord);
-    },
-    async upsert(db, user) {
-      await users(db).insert(toRow(user)).onConflict('id').merge();
-    },
-    async count(db) {
-      const [{ n }] = (await users(db).count({ n: '*' })) as [{ n: string }];
-      return Number(n);
     },
   };
 }

@@ -25,22 +25,10 @@ const toRecord = (r: Row): UserRecord => ({
   updatedAt: r.updated_at,
 });
 
-const toRow = (u: UserRecord): Row => ({
-  id: u.id,
-  email: u.email,
-  full_name: u.fullName,
-  password_hash: u.passwordHash,
-  role: u.role,
-  is_active: u.isActive,
-  created_at: u.createdAt,
-  updated_at: u.updatedAt,
-});
-
 /** auth.users — the module's own table (timestamptz, role checked, email unique case-insensitively). */
 export function createOwnUserStore(schema = 'auth'): UserStore {
   const users = (db: Db) => db.withSchema(schema).table<Row>('users');
   return {
-    kind: 'own',
     async insert(db, user: NewUser) {
       try {
         const [row] = await users(db)
@@ -72,18 +60,6 @@ export function createOwnUserStore(schema = 'auth'): UserStore {
     async updateRole(db, id, role) {
       const [row] = await users(db).where({ id }).update({ role, updated_at: new Date() }).returning('*');
       return row ? toRecord(row as Row) : undefined;
-    },
-    async listAfter(db, afterId, limit) {
-      const q = users(db).orderBy('id').limit(limit);
-      if (afterId) q.where('id', '>', afterId);
-      return ((await q) as Row[]).map(toRecord);
-    },
-    async upsert(db, user) {
-      await users(db).insert(toRow(user)).onConflict('id').merge();
-    },
-    async count(db) {
-      const [{ n }] = (await users(db).count({ n: '*' })) as [{ n: string }];
-      return Number(n);
     },
   };
 }

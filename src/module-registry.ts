@@ -1,0 +1,87 @@
+import type { Config, ModuleName } from './platform/config.ts';
+import { MODULE_NAMES } from './platform/config.ts';
+import type { ModuleMapping } from './platform/mapping/aggregate-mapping.ts';
+import type { PlatformDeps } from './platform/module.ts';
+import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
+import { createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
+import { createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
+import { createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
+import { createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
+
+/** What each module offers others, and what it is when hosted. */
+export interface FacadeOf {
+  auth: AuthFacade;
+  movie: MovieFacade;
+  booking: BookingFacade;
+  payment: PaymentFacade;
+  notification: NotificationFacade;
+}
+export interface ModuleOf {
+  auth: AuthModule;
+  movie: MovieModule;
+  booking: BookingModule;
+  payment: PaymentModule;
+  notification: NotificationModule;
+}
+
+/** The facades this process can reach: hosted modules' own, or remote adapters (SERVICE_URL_<MODULE>). */
+export type Facades = Partial<FacadeOf>;
+
+export interface ModuleEntry<N extends ModuleName> {
+  name: N;
+  /** where its aggregates live on each side (the strangler machinery's one declaration) */
+  mapping(config: Config): ModuleMapping;
+  /** build it; the facades of modules before it in MODULE_NAMES order are in `facades` */
+  create(deps: PlatformDeps, facades: Facades): ModuleOf[N] | Promise<ModuleOf[N]>;
+  /** its facade over HTTP, for a process that does not host it */
+  remote?(baseUrl: string): FacadeOf[N];
+}
+
+export class MissingFacadeError extends Error {}
+
+function required<T>(facade: T | undefined, message: string): T {
+  if (!facade) throw new MissingFacadeError(message);
+  return facade;
+}
+
+const none = (module: ModuleName, ownSchema: string): ModuleMapping => ({ module, ownSchema, aggregates: [], ownOnly: [] });
+
+/**
+ * Every module, in dependency order (which is also the documented cutover order). The composition root
+ * and the CLI walk this list; adding a module is one entry here, not an `if` in either.
+ */
+export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
+  auth: {
+    name: 'auth',
+    mapping: () => createAuthMapping(),
+    create: (deps) => createAuthModule(deps),
+    remote: (url) => createRemoteAuthFacade(url),
+  },
+  movie: {
+    name: 'movie',
+    mapping: () => none('movie', 'movies'),
+    create: (deps) => createMovieModule(deps),
+    remote: (url) => createRemoteMovieFacade(url),
+  },
+  booking: {
+    name: 'booking',
+    mapping: () => none('booking', 'bookings'),
+    create: (deps, facades) =>
+      createBookingModule({ ...deps, movie: required(facades.movie, 'SERVICE_URL_MOVIE is required when MODULES includes booking but not movie') }),
+  },
+  payment: {
+    name: 'payment',
+    mapping: () => none('payment', 'payments'),
+    create: (deps) => createPaymentModule(deps),
+  },
+  notification: {
+    name: 'notification',
+    mapping: () => none('notification', 'notifications'),
+    create: (deps) => createNotificationModule(deps),
+  },
+};
+
+/** Every module's mapping (the CLI's backfill, cutover and migrate use them without composing the app). */
+export function allMappings(config: Config): ModuleMapping[] {
+  return MODULE_NAMES.map((m) => MODULE_REGISTRY[m].mapping(config));
+}
