@@ -5,7 +5,6 @@ import type { AggregateMapping, ModuleMapping } from '../../platform/mapping/agg
 import type { Metrics } from '../../platform/metrics.ts';
 import type { Worker } from '../../platform/module.ts';
 import { functionNames } from '../sql/sync-objects.ts';
-import { qualified } from '../sql/values.ts';
 
 export interface CopyQueueOptions {
   /** the migration role's pool on DATABASE_URL (the queue, and the legacy side's generated docs functions) */
@@ -102,7 +101,7 @@ export class CopyQueue implements Worker {
       const parent = mapping.aggregates.find((a) => a.name === ref.aggregate)!;
       const wanted = [...new Set(docs.map((d) => (d as Record<string, unknown>)[ref.field]).filter((k): k is string => typeof k === 'string'))];
       if (wanted.length === 0) continue;
-      const present = new Set(((await target(qualified(mapping.ownSchema, parent.own.table)).whereIn('id', wanted).pluck('id')) as string[]));
+      const present = new Set(((await target.withSchema(mapping.ownSchema).table(parent.own.table).whereIn('id', wanted).pluck('id')) as string[]));
       const missing = wanted.filter((k) => !present.has(k));
       if (missing.length > 0) await this.copy(module, mapping, parent, missing);
     }
