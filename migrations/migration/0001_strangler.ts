@@ -10,7 +10,8 @@ import type { MigrationContext } from '../../src/platform/migrate.ts';
  *    flags say yet. `mode` says how: `inline` (same database, same transaction) or `queue`.
  *  - dual_write_queue: aggregates whose copy to the other side is owed (module in its own database, or a
  *    copy that failed), retried with back-off; `dual_write_failures` is the part that has failed at least once.
- *  - backfill_runs: one row per backfill of an aggregate; last_key is the checkpoint a crashed run resumes from.
+ *  - backfill_runs: one row per backfill of an aggregate (legacy → own, or back); last_key is the checkpoint a
+ *    crashed run resumes from.
  *  - shadow_mismatches / shadow_read_stats: what shadow reads found, and how many they compared.
  *  - cutover_log: every phase change made through `boxoffice cutover` (who, when, what, guards, reason),
  *    and every legacy table retired into (or restored from) the legacy_archive schema.
@@ -53,6 +54,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
       id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       module TEXT NOT NULL,
       aggregate TEXT NOT NULL,
+      direction TEXT NOT NULL DEFAULT 'to_own' CHECK (direction IN ('to_own', 'to_legacy')),
       status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
       started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -66,7 +68,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
       host TEXT
     );
     CREATE INDEX backfill_runs_module_idx ON backfill_runs (module, aggregate, id DESC);
-    CREATE UNIQUE INDEX backfill_runs_one_running ON backfill_runs (module, aggregate) WHERE status = 'running';
+    CREATE UNIQUE INDEX backfill_runs_one_running ON backfill_runs (module, aggregate, direction) WHERE status = 'running';
 
     CREATE TABLE shadow_mismatches (
       id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBackfill } from './commands/backfill.ts';
 import { registerFlags } from './commands/flags.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -11,7 +12,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 const program = new Command()
   .name('boxoffice')
-  .description('boxoffice operations: database, seed data, keys, users, feature flags')
+  .description('boxoffice operations: database, seed data, keys, users, feature flags, the migration off the shared tables')
   .version(pkg.version)
   .showHelpAfterError()
   .exitOverride();
@@ -21,6 +22,7 @@ registerSeed(program);
 registerKeys(program);
 registerUsers(program);
 registerFlags(program);
+registerBackfill(program);
 
 try {
   await program.parseAsync(process.argv);

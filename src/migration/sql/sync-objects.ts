@@ -32,7 +32,7 @@ export const functionNames = (a: Pick<AggregateMapping, 'module' | 'name'>) => {
     write: (side: Side) => `${base}_write_${side}`,
     copyTo: (side: Side) => `${base}_copy_to_${side}`,
     copyMissingTo: (side: Side) => `${base}_copy_missing_to_${side}`,
-    backfill: `${base}_backfill`,
+    backfill: (to: Side) => `${base}_backfill_to_${to}`,
     capture: (side: Side, table: string) => `${base}_capture_${side}_${table}`,
   };
 };
@@ -89,21 +89,21 @@ END $fn$`,
 }
 
 /**
- * One batch of a backfill, legacy → own: the next `p_limit` aggregates after `p_after`, their legacy
- * rows share-locked until commit (an application write to one of them waits, then copies its newer
+ * One batch of a backfill into `to`: the next `p_limit` aggregates of the other side after `p_after`, their
+ * rows share-locked until commit (an application write to one of them waits, then copies its own newer
  * version itself — the backfill never writes an older copy over it).
  */
-function backfillFunction(a: AggregateMapping, legacyTable: string): string {
+function backfillFunction(a: AggregateMapping, to: Side, sourceTable: string): string {
   const names = functionNames(a);
-  return `CREATE OR REPLACE FUNCTION ${fn(names.backfill)}(p_after uuid, p_limit integer) RETURNS TABLE(last_key uuid, copied integer)
+  return `CREATE OR REPLACE FUNCTION ${fn(names.backfill(to))}(p_after uuid, p_limit integer) RETURNS TABLE(last_key uuid, copied integer)
 LANGUAGE plpgsql ${header} AS $fn$
 DECLARE keys uuid[];
 BEGIN
   SELECT array_agg(s.id ORDER BY s.id) INTO keys FROM (
-    SELECT t.id FROM ${legacyTable} t WHERE p_after IS NULL OR t.id > p_after ORDER BY t.id LIMIT p_limit FOR SHARE
+    SELECT t.id FROM ${sourceTable} t WHERE p_after IS NULL OR t.id > p_after ORDER BY t.id LIMIT p_limit FOR SHARE
   ) s;
   IF keys IS NULL THEN RETURN QUERY SELECT NULL::uuid, 0; RETURN; END IF;
-  RETURN QUERY SELECT keys[array_length(keys, 1)], ${fn(names.copyTo('own'))}(keys);
+  RETURN QUERY SELECT keys[array_length(keys, 1)], ${fn(names.copyTo(to))}(keys);
 END $fn$`;
 }
 
@@ -176,7 +176,8 @@ export function aggregateSyncObjects(mapping: ModuleMapping, a: AggregateMapping
     add(names.copyTo(side), 'uuid[]', copy!);
     add(names.copyMissingTo(side), 'uuid[]', missing!);
   }
-  add(names.backfill, 'uuid, integer', backfillFunction(a, legacyTable));
+  add(names.backfill('own'), 'uuid, integer', backfillFunction(a, 'own', legacyTable));
+  add(names.backfill('legacy'), 'uuid, integer', backfillFunction(a, 'legacy', qualified(mapping.ownSchema, a.own.table)));
   const triggers: string[] = [];
   for (const side of SIDES) {
     const ref = sideRef(mapping, a, side, target.legacySchema);
