@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
+import { registerCutover } from './commands/cutover.ts';
 import { registerFlags } from './commands/flags.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -23,6 +24,7 @@ registerKeys(program);
 registerUsers(program);
 registerFlags(program);
 registerBackfill(program);
+registerCutover(program);
 
 try {
   await program.parseAsync(process.argv);
