@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerCutover } from './commands/cutover.ts';
 import { registerFlags } from './commands/flags.ts';
+import { registerLegacy } from './commands/legacy.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerSeed } from './commands/seed.ts';
@@ -25,6 +26,7 @@ registerUsers(program);
 registerFlags(program);
 registerBackfill(program);
 registerCutover(program);
+registerLegacy(program);
 
 try {
   await program.parseAsync(process.argv);
