@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenVerifier } from '../../../platform/auth/jwt-verifier.ts';
 import type { Principal, Role } from '../../../platform/auth/principal.ts';
 import type { Db, Knex } from '../../../platform/db.ts';
+import { transactionWithRetry } from '../../../platform/db-retry.ts';
 import { NotFoundError, ValidationError } from '../../../platform/errors.ts';
 import { buildEnvelope } from '../../../platform/events/envelope.ts';
 import { appendToOutbox } from '../../../platform/events/outbox.ts';
@@ -68,7 +69,7 @@ export class AuthService {
 
   async register(input: RegisterInput, meta: RequestMeta): Promise<UserView> {
     const passwordHash = await hashPassword(input.password);
-    const user = await this.d.db.transaction(async (trx) => {
+    const user = await transactionWithRetry(this.d.db, async (trx) => {
       const created = await this.d.users.insert(trx, {
         id: randomUUID(),
         email: input.email,
@@ -142,7 +143,7 @@ export class AuthService {
    * raced itself): the whole family is revoked and the caller must log in again.
    */
   async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
-    const outcome = await this.d.db.transaction(async (trx) => {
+    const outcome = await transactionWithRetry(this.d.db, async (trx) => {
       const row = await this.d.refreshTokens.lockByToken(trx, token);
       if (!row) return { kind: 'invalid' as const, detail: 'refresh token is not known' };
       if (row.revoked_at) return { kind: 'invalid' as const, detail: 'refresh token was revoked' };
@@ -178,7 +179,7 @@ export class AuthService {
 
   /** Revoke the refresh token's family. Idempotent: an unknown token is not an error. */
   async logout(token: string, meta: RequestMeta): Promise<void> {
-    await this.d.db.transaction(async (trx) => {
+    await transactionWithRetry(this.d.db, async (trx) => {
       const row = await this.d.refreshTokens.lockByToken(trx, token);
       if (!row) return;
       await this.d.refreshTokens.revokeFamily(trx, row.family_id, 'logout');
@@ -209,7 +210,7 @@ export class AuthService {
     ];
     if (!email.success || !password.success) throw new ValidationError(problems);
     const passwordHash = await hashPassword(password.data);
-    return this.d.db.transaction(async (trx) => {
+    return transactionWithRetry(this.d.db, async (trx) => {
       const existing = await this.d.users.findByEmail(trx, email.data);
       if (!existing) {
         const created = await this.d.users.insert(trx, {
