@@ -15,6 +15,7 @@ import type { NotificationRecord } from './internal/types.ts';
 import { createUserPreferences, type UserPreferences } from './internal/user-preferences.ts';
 
 export { notificationFailedV1, notificationSentV1 } from './internal/events.ts';
+export { createNotificationMapping } from './internal/notification-mapping.ts';
 export type { NotificationView } from './internal/views.ts';
 export type { DeliveryAttempt, NotificationRecord, SweepReport, UserPreferences };
 export { DELIVERY_QUEUE };
