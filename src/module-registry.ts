@@ -5,7 +5,7 @@ import type { PlatformDeps } from './platform/module.ts';
 import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
 import { createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
 import { createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
-import { createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
+import { createNotificationMapping, createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
 import { createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
 
 /** What each module offers others, and what it is when hosted. */
@@ -76,7 +76,7 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   },
   notification: {
     name: 'notification',
-    mapping: () => none('notification', 'notifications'),
+    mapping: () => createNotificationMapping(),
     create: (deps) => createNotificationModule(deps),
   },
 };

@@ -1,3 +1,4 @@
+import { MODULE_SCHEMAS } from '../../platform/config.ts';
 import type { Db } from '../../platform/db.ts';
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
 import { createBookingSnapshots } from './internal/booking-snapshots.ts';
@@ -8,6 +9,7 @@ import { createDeliveryProcessor, DELIVERY_QUEUE, type DeliveryJobData, type Del
 import { createEventHandlers } from './internal/event-handlers.ts';
 import { createLegacyNotificationStore } from './internal/legacy-notification-store.ts';
 import { NotificationService } from './internal/notification-service.ts';
+import { NOTIFICATION_STORE_METHODS } from './internal/notification-store.ts';
 import { createOwnNotificationStore } from './internal/own-notification-store.ts';
 import { createNotificationRoutes } from './internal/routes.ts';
 import { createTemplateStore } from './internal/template-store.ts';
@@ -15,6 +17,7 @@ import type { NotificationRecord } from './internal/types.ts';
 import { createUserPreferences, type UserPreferences } from './internal/user-preferences.ts';
 
 export { notificationFailedV1, notificationSentV1 } from './internal/events.ts';
+export { createNotificationMapping } from './internal/notification-mapping.ts';
 export type { NotificationView } from './internal/views.ts';
 export type { DeliveryAttempt, NotificationRecord, SweepReport, UserPreferences };
 export { DELIVERY_QUEUE };
@@ -36,15 +39,20 @@ export interface NotificationAdmin {
 
 export type NotificationModule = BoxofficeModule<NotificationFacade> & {
   admin: NotificationAdmin;
-  storeKind: 'legacy' | 'own';
   channel: Channel['name'];
 };
 
-const SCHEMA = 'notifications';
+const SCHEMA = MODULE_SCHEMAS.notification;
 
 export function createNotificationModule(deps: PlatformDeps): NotificationModule {
   const { config, db, logger, jobs } = deps;
-  const store = config.stores.notification === 'own' ? createOwnNotificationStore(SCHEMA) : createLegacyNotificationStore(config.LEGACY_SCHEMA);
+  const store = deps.stores.route({
+    module: 'notification',
+    name: 'notifications',
+    legacy: createLegacyNotificationStore(config.LEGACY_SCHEMA),
+    own: createOwnNotificationStore(SCHEMA),
+    methods: NOTIFICATION_STORE_METHODS,
+  });
   const channel: Channel =
     channelFor(config) === 'email'
       ? createEmailChannel({ smtpUrl: config.SMTP_URL!, from: config.SMTP_FROM, timeoutMs: config.NOTIFICATION_SEND_TIMEOUT_MS })
@@ -72,11 +80,10 @@ export function createNotificationModule(deps: PlatformDeps): NotificationModule
     lockMs,
     messageIdDomain: mailDomain(config.SMTP_FROM),
   });
-  logger.info({ store: store.kind, channel: channel.name }, 'notification module ready');
+  logger.info({ stores: deps.stores.describe('notification'), channel: channel.name }, 'notification module ready');
   return {
     name: 'notification',
     facade: {},
-    storeKind: store.kind,
     channel: channel.name,
     admin: {
       sweep: (now) => sweepDeliveries(sweeper, now),
@@ -102,7 +109,7 @@ export function createNotificationModule(deps: PlatformDeps): NotificationModule
     },
     async health() {
       await db.raw('select 1');
-      return { status: 'ok', details: { store: store.kind, channel: channel.name } };
+      return { status: 'ok', details: { stores: deps.stores.describe('notification'), channel: channel.name } };
     },
   };
 }

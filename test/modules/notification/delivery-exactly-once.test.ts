@@ -5,7 +5,7 @@ import { createEmailChannel } from '../../../src/modules/notification/internal/c
 import { createDeliveryLog } from '../../../src/modules/notification/internal/delivery-log.ts';
 import { createDeliveryProcessor, type DeliveryJobData } from '../../../src/modules/notification/internal/delivery-worker.ts';
 import { createOwnNotificationStore } from '../../../src/modules/notification/internal/own-notification-store.ts';
-import type { NotificationStore } from '../../../src/modules/notification/internal/types.ts';
+import type { NotificationStore } from '../../../src/modules/notification/internal/notification-store.ts';
 import { Databases, type Knex } from '../../../src/platform/db.ts';
 import { createJobPlatform, type JobPlatform } from '../../../src/platform/jobs/job-platform.ts';
 import { createLogger } from '../../../src/platform/logger.ts';

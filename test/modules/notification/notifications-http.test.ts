@@ -10,8 +10,7 @@ let module: NotificationModule;
 let db: Knex;
 
 test.before(async () => {
-  // the default stores (legacy): notifications land in the shared table, whose user_id references the
-  // legacy users table that registration (legacy auth store) writes
+  // no cutover flags: the routed store is in LEGACY, so notifications land in the shared table
   app = await startTestApp({ env: { ROLE: 'web' } });
   module = app.app.notification!;
   db = app.app.databases.forModule('notification');
@@ -35,7 +34,7 @@ async function userWithNotifications(bookings: number) {
 }
 
 test('GET /api/v1/notifications: the caller’s own, newest first, paginated', async (t) => {
-  t.is(module.storeKind, 'legacy');
+  t.like((await module.health()).details, { stores: { phase: 'LEGACY', writes: 'legacy', reads: 'legacy' } });
   const ann = await userWithNotifications(2);
   const bo = await userWithNotifications(1);
 
@@ -74,9 +73,10 @@ test('GET /api/v1/notifications: 401 problem+json without or with a bad token; 4
   t.deepEqual(empty.body, { items: [], total: 0, limit: 20, offset: 0 });
 });
 
-test('legacy store: a user unknown to the legacy users table is a permanent event error (dead-lettered, not half-applied)', async (t) => {
+test('legacy store: a user who exists only in the auth schema gets notifications in the shared table (no foreign key to users since legacy 0006)', async (t) => {
   const userId = randomUUID();
-  const err = await t.throwsAsync(handle(module, db, envelopeOf('user.created', { user_id: userId, email: 'own-only@example.com', full_name: null })));
-  t.is(err?.name, 'PermanentEventError');
-  t.is(await module.admin.preferences(userId), undefined, 'the preferences rolled back with it; a replay applies both');
+  await handle(module, db, envelopeOf('user.created', { user_id: userId, email: 'own-only@example.com', full_name: null }));
+  t.like(await module.admin.preferences(userId), { email: 'own-only@example.com' });
+  const rows = (await db.withSchema('public').table('notifications').where({ user_id: userId }).select('type', 'status', 'recipient')) as unknown[];
+  t.deepEqual(rows, [{ type: 'welcome', status: 'pending', recipient: 'own-only@example.com' }]);
 });

@@ -4,7 +4,7 @@ import type { Logger } from '../../../platform/logger.ts';
 import type { Worker } from '../../../platform/module.ts';
 import type { Redis } from '../../../platform/redis.ts';
 import type { DeliveryJobData } from './delivery-worker.ts';
-import type { NotificationStore } from './types.ts';
+import type { NotificationStore } from './notification-store.ts';
 
 export interface SweeperDeps {
   db: Knex;

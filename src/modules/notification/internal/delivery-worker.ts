@@ -7,7 +7,8 @@ import type { Channel } from './channels.ts';
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts';
 import { DeliveryError } from './errors.ts';
 import { notificationFailedV1, notificationSentV1 } from './events.ts';
-import type { NotificationRecord, NotificationStore } from './types.ts';
+import type { NotificationStore } from './notification-store.ts';
+import type { NotificationRecord } from './types.ts';
 
 export const DELIVERY_QUEUE = 'notification-delivery';
 

@@ -1,9 +1,10 @@
-import { sqlState, type Db } from '../../../platform/db.ts';
-import { LegacyUserMissingError } from './errors.ts';
-import { NOTIFICATION_STATUSES, type NewNotification, type NotificationRecord, type NotificationStatus, type NotificationStore } from './types.ts';
-import { notificationTable } from './notification-table.ts';
+import type { Db } from '../../../platform/db.ts';
+import { legacyShownStatus } from './notification-mapping.ts';
+import { notificationStoreOver } from './notification-store-over.ts';
+import type { NotificationStore } from './notification-store.ts';
+import { NOTIFICATION_STATUSES, type NotificationRecord, type NotificationStatus } from './types.ts';
 
-/** The old shared table: nullable subject/status/timestamps, `message` for the body, user_id → users. */
+/** The old shared table: nullable subject/status/timestamps, `message` for the body. */
 interface LegacyRow {
   id: string;
   user_id: string;
@@ -33,7 +34,7 @@ const toRecord = (r: LegacyRow): NotificationRecord => ({
   recipient: r.recipient,
   subject: r.subject ?? '',
   message: r.message,
-  // the old default; the old service wrote pending | sent | failed
+  // the old service wrote pending | sent | failed, and the column's default was pending
   status: isStatus(r.status) ? r.status : 'pending',
   statusReason: r.status_reason,
   eventId: r.event_id,
@@ -61,39 +62,17 @@ const toRow = (n: NotificationRecord): LegacyRow => ({
 });
 
 /**
- * The legacy shared `notifications` table, as the old notification service used it (plus the nullable
- * delivery columns of migrations/legacy/0005). Its user_id still references the legacy users table: a
- * user who exists only in the auth schema cannot get a legacy notification (LegacyUserMissingError).
+ * The legacy shared `notifications` table, as the old notification service used it, plus the delivery
+ * columns of migrations/legacy/0005, which this store writes in full so the row holds everything the own
+ * store keeps. Rows the old system wrote have NULL there and read as it showed them (toRecord). The
+ * table's foreign key to the legacy users was dropped (migrations/legacy/0006): a user who exists only
+ * in the auth schema gets legacy notifications like any other.
  */
 export function createLegacyNotificationStore(legacySchema: string): NotificationStore {
-  const table = (db: Db) => db.withSchema(legacySchema).table<LegacyRow>('notifications');
-  return {
-    kind: 'legacy',
-    ...notificationTable(table, toRecord),
-    async insert(db, n: NewNotification) {
-      const now = n.createdAt ?? new Date();
-      let inserted: LegacyRow[];
-      try {
-        inserted = (await table(db)
-          .insert(toRow({ ...n, sentAt: null, createdAt: now, updatedAt: now }))
-          .onConflict('id')
-          .ignore()
-          .returning('*')) as LegacyRow[];
-      } catch (err) {
-        if (sqlState(err) === '23503') throw new LegacyUserMissingError(n.userId);
-        throw err;
-      }
-      if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
-      const existing = (await table(db).where({ id: n.id }).first()) as LegacyRow;
-      return { record: toRecord(existing), created: false };
-    },
-    async upsert(db, n) {
-      try {
-        await table(db).insert(toRow(n)).onConflict('id').merge();
-      } catch (err) {
-        if (sqlState(err) === '23503') throw new LegacyUserMissingError(n.userId);
-        throw err;
-      }
-    },
-  };
+  return notificationStoreOver<LegacyRow>({
+    table: (db: Db) => db.withSchema(legacySchema).table<LegacyRow>('notifications'),
+    toRecord,
+    toRow,
+    shownStatus: legacyShownStatus(),
+  });
 }

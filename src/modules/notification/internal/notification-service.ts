@@ -4,9 +4,10 @@ import type { Envelope } from '../../../platform/events/envelope.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { TemplateError } from './errors.ts';
 import { notificationId } from './notification-content.ts';
+import type { NotificationStore } from './notification-store.ts';
 import { render, type TemplateVars } from './template-renderer.ts';
 import type { TemplateStore } from './template-store.ts';
-import type { NotificationRecord, NotificationStatus, NotificationStore, Page } from './types.ts';
+import type { NotificationRecord, NotificationStatus, Page } from './types.ts';
 import type { UserPreferences, UserPreferencesStore } from './user-preferences.ts';
 import { toNotificationView, type NotificationView } from './views.ts';
 

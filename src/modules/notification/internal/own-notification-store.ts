@@ -1,6 +1,7 @@
 import type { Db } from '../../../platform/db.ts';
-import type { NewNotification, NotificationRecord, NotificationStatus, NotificationStore } from './types.ts';
-import { notificationTable } from './notification-table.ts';
+import { notificationStoreOver } from './notification-store-over.ts';
+import type { NotificationStore } from './notification-store.ts';
+import type { NotificationRecord, NotificationStatus } from './types.ts';
 
 interface Row {
   id: string;
@@ -53,25 +54,12 @@ const toRow = (n: NotificationRecord): Row => ({
   updated_at: n.updatedAt,
 });
 
-/** notifications.notifications — the module's own table. */
+/** notifications.notifications — the module's own table (status is checked, everything NOT NULL that the legacy table leaves open). */
 export function createOwnNotificationStore(schema = 'notifications'): NotificationStore {
-  const table = (db: Db) => db.withSchema(schema).table<Row>('notifications');
-  return {
-    kind: 'own',
-    ...notificationTable(table, toRecord),
-    async insert(db, n: NewNotification) {
-      const now = n.createdAt ?? new Date();
-      const inserted = (await table(db)
-        .insert({ ...toRow({ ...n, sentAt: null, createdAt: now, updatedAt: now }) })
-        .onConflict('id')
-        .ignore()
-        .returning('*')) as Row[];
-      if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
-      const existing = (await table(db).where({ id: n.id }).first()) as Row;
-      return { record: toRecord(existing), created: false };
-    },
-    async upsert(db, n) {
-      await table(db).insert(toRow(n)).onConflict('id').merge();
-    },
-  };
+  return notificationStoreOver<Row>({
+    table: (db: Db) => db.withSchema(schema).table<Row>('notifications'),
+    toRecord,
+    toRow,
+    shownStatus: 'status',
+  });
 }

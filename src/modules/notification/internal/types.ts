@@ -1,5 +1,3 @@
-import type { Db } from '../../../platform/db.ts';
-
 /**
  * parked: no email address known for the user yet (waits for user.created / user.updated);
  * pending: queued for delivery (retries keep it pending); sent | failed: final;
@@ -41,32 +39,4 @@ export interface StatusChange {
   statusReason?: string | null;
   recipient?: string | null;
   sentAt?: Date | null;
-}
-
-/**
- * Where notifications live: the legacy shared `notifications` table or the notification schema's own.
- * Both pass test/modules/notification/notification-store.contract.ts. Every method takes the pool or an
- * open transaction, so a status change, its delivery-log row and its outbox event commit together.
- */
-export interface NotificationStore {
-  readonly kind: 'legacy' | 'own';
-  /** insert unless a notification with this id exists; `created` says which happened */
-  insert(db: Db, n: NewNotification): Promise<{ record: NotificationRecord; created: boolean }>;
-  findById(db: Db, id: string): Promise<NotificationRecord | undefined>;
-  /** the row, locked FOR UPDATE until the transaction ends */
-  lockById(db: Db, id: string): Promise<NotificationRecord | undefined>;
-  /** move a notification whose status is one of `from` (undefined when it is not, or does not exist) */
-  transition(db: Db, id: string, from: readonly NotificationStatus[], change: StatusChange): Promise<NotificationRecord | undefined>;
-  /** bump updated_at (a delivery attempt happened) */
-  touch(db: Db, id: string): Promise<void>;
-  /** the user's notifications, newest first */
-  listForUser(db: Db, userId: string, page: Page): Promise<{ items: NotificationRecord[]; total: number }>;
-  listParkedForUser(db: Db, userId: string): Promise<NotificationRecord[]>;
-  /** notifications this module created (event_id set) in `status`, unchanged since `before`, oldest first */
-  listStale(db: Db, status: 'pending' | 'parked', before: Date, limit: number): Promise<NotificationRecord[]>;
-  /** keyset page by id, for backfill and reconciliation */
-  listAfter(db: Db, afterId: string | null, limit: number): Promise<NotificationRecord[]>;
-  /** insert or overwrite a whole row with the same id (dual-write, backfill, repair) */
-  upsert(db: Db, n: NotificationRecord): Promise<void>;
-  count(db: Db): Promise<number>;
 }
