@@ -60,6 +60,8 @@ export function createStrangler(options: StranglerOptions): Strangler {
     ttlMs: config.DUAL_WRITE_LEASE_TTL_MS,
     renewMs: config.DUAL_WRITE_LEASE_RENEW_MS,
   });
+  // a flip takes effect on the next write anyway; renewing at once also copies other processes' writes sooner
+  flags.onChange(() => void leases.refresh());
   const recorder = new ShadowRecorder(migrationDb, log);
   const shadow = new ShadowReads({
     mappings,

@@ -28,6 +28,8 @@ export interface Flags {
   status(): FlagsStatus;
   /** resolves true once synchronized with Unleash, false after the timeout (bootstrap values keep serving) */
   waitUntilSynchronized(timeoutMs: number): Promise<boolean>;
+  /** call `listener` whenever the values changed (a fetch from Unleash brought something new) */
+  onChange(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ class BootstrapFlags implements Flags {
   async waitUntilSynchronized(): Promise<boolean> {
     return false;
   }
+  onChange(): void {}
   async close(): Promise<void> {}
 }
 
@@ -112,6 +115,10 @@ class UnleashFlags implements Flags {
 
   status(): FlagsStatus {
     return { source: 'unleash', synchronized: this.synchronized, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  onChange(listener: () => void): void {
+    this.client.on('changed', () => listener());
   }
 
   waitUntilSynchronized(timeoutMs: number): Promise<boolean> {

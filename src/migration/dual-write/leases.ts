@@ -34,7 +34,7 @@ export class DualWriteLeases implements Worker {
   readonly instance: string;
   private readonly held = new Map<ModuleName, number>();
   private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private stopped = true;
   private readonly options: LeaseOptions;
 
   constructor(options: LeaseOptions) {
@@ -70,6 +70,7 @@ export class DualWriteLeases implements Worker {
 
   /** One pass: renew what the flags still ask for, release the rest. */
   async refresh(): Promise<void> {
+    if (this.stopped) return;
     for (const module of this.options.modules) {
       const route = this.options.route(module);
       try {
