@@ -3,7 +3,8 @@ import type { Knex } from '../../../platform/db.ts';
 import type { CatalogCache } from './catalog-cache.ts';
 import { MovieNotFoundError, TheaterNotFoundError } from './errors.ts';
 import type { CreateMovieInput, CreateTheaterInput, UpdateMovieInput } from './schemas.ts';
-import type { CatalogStore, MovieFilter, Page, SeatRecord } from './types.ts';
+import type { CatalogStore } from './catalog-store.ts';
+import type { MovieFilter, Page, SeatRecord } from './types.ts';
 import { toMovieView, toTheaterView, type MovieView, type TheaterView } from './views.ts';
 
 export interface CatalogServiceDeps {

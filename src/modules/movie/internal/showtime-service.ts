@@ -8,7 +8,8 @@ import type { PagedView } from './catalog-service.ts';
 import { ShowtimeCancelledError, ShowtimeNotFoundError, ShowtimeOverlapError } from './errors.ts';
 import { showtimeCancelledV1, showtimeCreatedV1, showtimeUpdatedV1 } from './events.ts';
 import type { CreateShowtimeInput, ListShowtimesQuery, UpdateShowtimeInput } from './schemas.ts';
-import type { CatalogStore, ShowtimeRecord } from './types.ts';
+import type { CatalogStore } from './catalog-store.ts';
+import type { ShowtimeRecord } from './types.ts';
 import { priceOf, toShowtimeView, toSnapshot, type PricedSeat, type SeatMapEntry, type ShowtimeSnapshot, type ShowtimeView } from './views.ts';
 
 export interface ShowtimeServiceDeps {
@@ -44,7 +45,7 @@ export class ShowtimeService {
     const { store } = this.d;
     const created = await this.d.db.transaction(async (trx) => {
       const movie = await store.findMovie(trx, input.movie_id);
-      const theater = await store.findTheater(trx, input.theater_id, true);
+      const theater = await store.lockTheater(trx, input.theater_id);
       const problems = [
         ...(movie ? [] : [{ field: 'movie_id', message: 'no movie with this id' }]),
         ...(theater ? [] : [{ field: 'theater_id', message: 'no theater with this id' }]),
@@ -79,7 +80,7 @@ export class ShowtimeService {
       const before = await this.d.store.findShowtime(trx, id);
       if (!before) throw new ShowtimeNotFoundError();
       if (before.status === 'cancelled') throw new ShowtimeCancelledError();
-      await this.d.store.findTheater(trx, before.theaterId, true);
+      await this.d.store.lockTheater(trx, before.theaterId);
       const start = input.start_time ?? before.startTime;
       const end = input.end_time ?? new Date(start.getTime() + (before.endTime.getTime() - before.startTime.getTime()));
       if (end <= start) throw new ValidationError([{ field: 'end_time', message: 'must be after start_time' }]);
