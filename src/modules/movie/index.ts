@@ -15,6 +15,7 @@ import { createSeatProjection } from './internal/seat-projection.ts';
 import { ShowtimeService } from './internal/showtime-service.ts';
 import type { MovieView, PricedSeat, ShowtimeSnapshot, ShowtimeView, TheaterView } from './internal/views.ts';
 
+export { createMovieMapping } from './internal/movie-mapping.ts';
 export {
   seatConfirmedV1, seatReleasedV1, seatReservedV1, showtimeCancelledV1, showtimeCreatedV1, showtimeUpdatedV1,
 } from './internal/events.ts';
