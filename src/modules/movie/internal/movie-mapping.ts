@@ -151,14 +151,17 @@ export function createMovieMapping(options: MovieMappingOptions): ModuleMapping 
             // open the showtime's seat map: every seat of its theater, the taken ones as the other side has
             // them; rows already there belong to the projection and are left alone
             `INSERT INTO ${own('seat_availability')} (showtime_id, seat_id, status, booking_id, reserved_until)
-             SELECT (docs.d->>'id')::uuid, se.id, COALESCE(taken.status, 'available'), taken.booking_id, taken.reserved_until
-               FROM docs JOIN ${own('seats')} se ON se.theater_id = (docs.d->>'theater_id')::uuid
-               LEFT JOIN LATERAL (
-                 SELECT e->>'status' AS status, (e->>'booking_id')::uuid AS booking_id, (e->>'reserved_until')::timestamptz AS reserved_until
-                   FROM jsonb_array_elements(COALESCE(docs.d->'taken_seats', '[]'::jsonb)) AS x(e)
-                  WHERE (e->>'seat_id')::uuid = se.id
-                  ORDER BY e->>'status' = 'sold' DESC, e->>'booking_id' LIMIT 1
-               ) taken ON true
+             SELECT st.id, se.id, COALESCE(tk.status, 'available'), tk.booking_id, tk.reserved_until
+               -- OFFSET 0 keeps the keys apart from their documents, so the sort below does not carry them
+               FROM (SELECT (d->>'id')::uuid AS id, (d->>'theater_id')::uuid AS theater_id FROM docs OFFSET 0) st
+               JOIN ${own('seats')} se ON se.theater_id = st.theater_id
+               LEFT JOIN (
+                 -- one state per seat (a sold one wins, should the other side have two bookings on it)
+                 SELECT DISTINCT ON (1, 2) (docs.d->>'id')::uuid AS showtime_id, r.seat_id, r.status, r.booking_id, r.reserved_until
+                   FROM docs, jsonb_to_recordset(COALESCE(docs.d->'taken_seats', '[]'::jsonb))
+                        AS r(seat_id uuid, status text, booking_id uuid, reserved_until timestamptz)
+                  ORDER BY 1, 2, r.status = 'sold' DESC, r.booking_id
+               ) tk ON tk.showtime_id = st.id AND tk.seat_id = se.id
               ORDER BY 1, 2
              ON CONFLICT (showtime_id, seat_id) DO NOTHING`,
           ],
