@@ -4,7 +4,7 @@ import type { ModuleMapping } from './platform/mapping/aggregate-mapping.ts';
 import type { PlatformDeps } from './platform/module.ts';
 import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
 import { createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
-import { createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
+import { createMovieMapping, createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
 import { createNotificationMapping, createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
 import { createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
 
@@ -59,7 +59,7 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   },
   movie: {
     name: 'movie',
-    mapping: () => none('movie', 'movies'),
+    mapping: (config) => createMovieMapping({ legacySchema: config.LEGACY_SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY }),
     create: (deps) => createMovieModule(deps),
     remote: (url) => createRemoteMovieFacade(url),
   },

@@ -101,7 +101,7 @@ export function registerSeedDemo(seed: Command): void {
       try {
         if (!app.movie) throw new CliError('the movie module is not available');
         const r = await seedDemoCatalog(app.movie.admin, { days: opts.days, utcOffsetHours: opts.utcOffset });
-        out(`demo catalog (${app.movie.storeKind} store): movies ${r.movies.created} created, ${r.movies.existing} already there; ` +
+        out(`demo catalog (${app.strangler.router.describe('movie').writes} store): movies ${r.movies.created} created, ${r.movies.existing} already there; ` +
           `theaters ${r.theaters.created} created, ${r.theaters.existing} already there; showtimes ${r.showtimes.created} created, ${r.showtimes.existing} already there`);
       } finally {
         await app.stop();

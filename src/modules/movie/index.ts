@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { MODULE_SCHEMAS } from '../../platform/config.ts';
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
 import { createBookingEventHandlers } from './internal/booking-event-handlers.ts';
 import { CatalogCache } from './internal/catalog-cache.ts';
 import { CatalogService } from './internal/catalog-service.ts';
+import { CATALOG_STORE_METHODS } from './internal/catalog-store.ts';
 import { ShowtimeOverlapError } from './internal/errors.ts';
 import { createLegacyCatalogStore } from './internal/legacy-catalog-store.ts';
 import { createOwnCatalogStore } from './internal/own-catalog-store.ts';
@@ -13,6 +15,7 @@ import { createSeatProjection } from './internal/seat-projection.ts';
 import { ShowtimeService } from './internal/showtime-service.ts';
 import type { MovieView, PricedSeat, ShowtimeSnapshot, ShowtimeView, TheaterView } from './internal/views.ts';
 
+export { createMovieMapping } from './internal/movie-mapping.ts';
 export {
   seatConfirmedV1, seatReleasedV1, seatReservedV1, showtimeCancelledV1, showtimeCreatedV1, showtimeUpdatedV1,
 } from './internal/events.ts';
@@ -34,17 +37,24 @@ export interface MovieAdmin {
   ensureShowtime(input: z.input<typeof createShowtimeBody>): Promise<{ showtime: ShowtimeView | undefined; created: boolean }>;
 }
 
-export type MovieModule = BoxofficeModule<MovieFacade> & { admin: MovieAdmin; storeKind: 'legacy' | 'own' };
+export type MovieModule = BoxofficeModule<MovieFacade> & { admin: MovieAdmin };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const OUTBOX_SCHEMA = 'movies';
+/** the module's own schema: its catalog tables, seat_availability, outbox and inbox */
+const SCHEMA = MODULE_SCHEMAS.movie;
 
 export function createMovieModule(deps: PlatformDeps): MovieModule {
   const { config, db, logger } = deps;
-  const store = config.stores.movie === 'own' ? createOwnCatalogStore(OUTBOX_SCHEMA) : createLegacyCatalogStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY);
+  const store = deps.stores.route({
+    module: 'movie',
+    name: 'catalog',
+    legacy: createLegacyCatalogStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY),
+    own: createOwnCatalogStore(SCHEMA),
+    methods: CATALOG_STORE_METHODS,
+  });
   const cache = new CatalogCache({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.MOVIE_CACHE_TTL_SECONDS, logger });
   const catalog = new CatalogService({ db, store, cache });
-  const showtimes = new ShowtimeService({ db, store, cache, outboxSchema: OUTBOX_SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY });
+  const showtimes = new ShowtimeService({ db, store, cache, outboxSchema: SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY });
   const facade: MovieFacade = {
     getShowtimeSnapshot: async (id) => (UUID.test(id) ? showtimes.snapshot(id) : undefined),
     getSeatLayout: async (id) => (UUID.test(id) ? showtimes.layout(id) : undefined),
@@ -69,25 +79,24 @@ export function createMovieModule(deps: PlatformDeps): MovieModule {
       }
     },
   };
-  logger.info({ store: store.kind }, 'movie module ready');
+  logger.info({ stores: deps.stores.describe('movie') }, 'movie module ready');
   return {
     name: 'movie',
     facade,
     admin,
-    storeKind: store.kind,
     routes: createMovieRoutes({ catalog, showtimes, authenticator: deps.authenticator }),
     workers: [],
-    outbox: { schema: OUTBOX_SCHEMA },
+    outbox: { schema: SCHEMA },
     consumer: {
       queue: 'movie-service.events',
       bindings: ['booking.*'],
-      handlers: createBookingEventHandlers({ projection: createSeatProjection(OUTBOX_SCHEMA), schema: OUTBOX_SCHEMA, logger }),
+      handlers: createBookingEventHandlers({ projection: createSeatProjection(SCHEMA), schema: SCHEMA, logger }),
     },
     async start() {},
     async stop() {},
     async health() {
       await db.raw('select 1');
-      return { status: 'ok', details: { store: store.kind } };
+      return { status: 'ok', details: { stores: deps.stores.describe('movie') } };
     },
   };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
 import type { Knex } from '../../../src/platform/db.ts';
 import { DuplicateSeatError } from '../../../src/modules/movie/internal/errors.ts';
-import type { CatalogStore, NewShowtime, SeatRecord } from '../../../src/modules/movie/internal/types.ts';
+import type { CatalogStore } from '../../../src/modules/movie/internal/catalog-store.ts';
+import type { NewShowtime, SeatRecord } from '../../../src/modules/movie/internal/types.ts';
 
 export interface CatalogFixture {
   store: CatalogStore;
@@ -92,6 +93,31 @@ export function catalogStoreContract(test: TestFn, name: string, fixture: () => 
     tc.is((await f.store.listShowtimes(f.db, { movieId: movie.id, from: new Date(s + 86_400_000) }, { limit: 10, offset: 0 })).total, 0);
   });
 
+  t('showtimes keep their currency and tier prices, and a price change of a tier', async (tc, f) => {
+    const { showtime } = await theaterWithShowtime(f, { basePrice: '12.50', currency: 'USD', tierPrices: { vip: '20.00' } });
+    tc.like(showtime, { basePrice: '12.50', currency: 'USD', tierPrices: { vip: '20.00' } });
+    const repriced = await f.store.updateShowtime(f.db, showtime.id, { tierPrices: { vip: '22.00', premium: '15.00' } });
+    tc.deepEqual(repriced?.tierPrices, { vip: '22.00', premium: '15.00' });
+    tc.like(await f.store.findShowtime(f.db, showtime.id), { currency: 'USD', basePrice: '12.50', tierPrices: { vip: '22.00', premium: '15.00' } });
+    // ten integer digits, as the API accepts
+    tc.is((await f.store.updateShowtime(f.db, showtime.id, { basePrice: '9999999999.99' }))?.basePrice, '9999999999.99');
+  });
+
+  t('lockTheater reads the theater and holds its row until the transaction ends', async (tc, f) => {
+    const { theater } = await theaterWithShowtime(f);
+    tc.is(await f.store.lockTheater(f.db, randomUUID()), undefined);
+    await f.db.transaction(async (trx) => {
+      tc.like(await f.store.lockTheater(trx, theater.id), { id: theater.id, totalSeats: 6 });
+      // another transaction cannot take the row meanwhile
+      const other = f.db.transaction(async (trx2) => {
+        await trx2.raw(`SET LOCAL lock_timeout = '100ms'`);
+        return f.store.lockTheater(trx2, theater.id);
+      });
+      await tc.throwsAsync(other, { message: /lock timeout/ });
+    });
+    tc.is((await f.store.findTheater(f.db, theater.id))?.id, theater.id);
+  });
+
   t('cancel: once; afterwards listed only on request, and it no longer blocks the theater', async (tc, f) => {
     const { movie, theater, showtime } = await theaterWithShowtime(f);
     const cancelled = await f.store.cancelShowtime(f.db, showtime.id, 'storm');
@@ -119,12 +145,14 @@ export function catalogStoreContract(test: TestFn, name: string, fixture: () => 
 
   t('writes inside a rolled-back transaction leave nothing', async (tc, f) => {
     const id = randomUUID();
-    await f.db
-      .transaction(async (trx) => {
-        await f.store.insertMovie(trx, { id, title: 'ghost', description: null, durationMinutes: 1, genre: null, rating: null, releaseDate: null, posterUrl: null });
-        throw new Error('rollback');
-      })
-      .catch(() => undefined);
+    const inserted: string[] = [];
+    const rolledBack = f.db.transaction(async (trx) => {
+      inserted.push((await f.store.insertMovie(trx, { id, title: 'ghost', description: null, durationMinutes: 1, genre: null, rating: null, releaseDate: null, posterUrl: null })).id);
+      throw new Error('planned rollback');
+    });
+    // the insert itself must have worked: only the planned error may end the transaction
+    await tc.throwsAsync(rolledBack, { message: 'planned rollback' });
+    tc.deepEqual(inserted, [id]);
     tc.is(await f.store.findMovie(f.db, id), undefined);
   });
 }

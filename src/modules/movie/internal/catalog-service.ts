@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '../../../platform/db.ts';
+import { transactionWithRetry } from '../../../platform/db-retry.ts';
 import type { CatalogCache } from './catalog-cache.ts';
 import { MovieNotFoundError, TheaterNotFoundError } from './errors.ts';
 import type { CreateMovieInput, CreateTheaterInput, UpdateMovieInput } from './schemas.ts';
-import type { CatalogStore, MovieFilter, Page, SeatRecord } from './types.ts';
+import type { CatalogStore } from './catalog-store.ts';
+import type { MovieFilter, Page, SeatRecord } from './types.ts';
 import { toMovieView, toTheaterView, type MovieView, type TheaterView } from './views.ts';
 
 export interface CatalogServiceDeps {
@@ -86,7 +88,7 @@ export class CatalogService {
     const seats: SeatRecord[] = input.layout.rows.flatMap((r) =>
       Array.from({ length: r.seats }, (_, i) => ({ id: randomUUID(), theaterId: id, row: r.row, number: i + 1, type: r.type })),
     );
-    const theater = await this.d.db.transaction((trx) => this.d.store.insertTheater(trx, { id, name: input.name, city: input.city ?? null, seats }));
+    const theater = await transactionWithRetry(this.d.db, (trx) => this.d.store.insertTheater(trx, { id, name: input.name, city: input.city ?? null, seats }));
     await this.d.cache.invalidate();
     return toTheaterView(theater, seats);
   }

@@ -1,17 +1,23 @@
 import { sqlState, type Db } from '../../../platform/db.ts';
-import { ValidationError } from '../../../platform/errors.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
+import type { CatalogStore } from './catalog-store.ts';
 import { DuplicateSeatError } from './errors.ts';
-import { movieTable } from './movie-table.ts';
+import { movieMethods } from './movie-methods.ts';
 import { countRows } from './sql.ts';
-import type { CatalogStore, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
+import type { SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
 
-/** The old shared tables: theaters.location is the city, showtimes.price the one price of every seat. */
+/**
+ * The old shared tables: theaters.location is the city; a showtime's status is whether it has a
+ * cancelled_at. currency, tier_prices and updated_at were added for the migration (legacy 0006): rows the
+ * old system wrote have NULL there, which reads as the configured currency and no tier prices — the one
+ * showtime price for every seat, as the old system charged.
+ */
 interface TheaterRow { id: string; name: string; location: string | null; total_seats: number; created_at: Date | null }
 interface SeatRow { id: string; theater_id: string; row_label: string; seat_number: number; seat_type: string | null }
 interface ShowtimeRow {
-  id: string; movie_id: string; theater_id: string; start_time: Date; end_time: Date; price: string;
-  available_seats: number; total_seats: number; created_at: Date | null; cancelled_at: Date | null; cancel_reason: string | null;
+  id: string; movie_id: string; theater_id: string; start_time: Date; end_time: Date; price: string; currency: string | null;
+  tier_prices: Record<string, string> | null; available_seats: number; total_seats: number; created_at: Date | null;
+  cancelled_at: Date | null; cancel_reason: string | null;
 }
 
 const EPOCH = new Date(0);
@@ -32,8 +38,8 @@ export function createLegacyCatalogStore(schema: string, currency: string): Cata
     startTime: r.start_time,
     endTime: r.end_time,
     basePrice: normalizeMoney(r.price),
-    currency,
-    tierPrices: {},
+    currency: r.currency?.trim() ?? currency,
+    tierPrices: r.tier_prices ?? {},
     status: r.cancelled_at ? 'cancelled' : 'scheduled',
     cancelReason: r.cancel_reason,
     totalSeats: Number(r.total_seats),
@@ -46,10 +52,20 @@ export function createLegacyCatalogStore(schema: string, currency: string): Cata
       .from('showtimes as s')
       .join('theaters as th', 'th.id', 's.theater_id')
       .select('s.*', 'th.total_seats');
+  const findShowtime = async (db: Db, id: string) => {
+    const row = (await showtimeSelect(db).where('s.id', id).first()) as ShowtimeRow | undefined;
+    return row ? toShowtime(row) : undefined;
+  };
+
+  const findTheater = async (db: Db, id: string, lock = false) => {
+    const q = t(db, 'theaters').where({ id }).first();
+    if (lock) q.forUpdate();
+    const row = (await q) as TheaterRow | undefined;
+    return row ? toTheater(row) : undefined;
+  };
 
   return {
-    kind: 'legacy',
-    ...movieTable(schema),
+    ...movieMethods(schema),
 
     async insertTheater(db, th) {
       try {
@@ -63,23 +79,21 @@ export function createLegacyCatalogStore(schema: string, currency: string): Cata
         if (sqlState(err) === '23505') throw new DuplicateSeatError();
         throw err;
       }
-      return (await this.findTheater(db, th.id))!;
+      return (await findTheater(db, th.id))!;
     },
     async updateTheater(db, id, p) {
       const n = await t(db, 'theaters').where({ id }).update({
         ...(p.name !== undefined ? { name: p.name } : {}),
         ...(p.city !== undefined ? { location: p.city } : {}),
+        updated_at: new Date(),
       });
-      return n ? this.findTheater(db, id) : undefined;
+      return n ? findTheater(db, id) : undefined;
     },
-    async findTheater(db, id, lock) {
-      const q = t(db, 'theaters').where({ id }).first();
-      if (lock) q.forUpdate();
-      const row = (await q) as TheaterRow | undefined;
-      return row ? toTheater(row) : undefined;
-    },
+    findTheater: (db, id) => findTheater(db, id),
+    lockTheater: (db, id) => findTheater(db, id, true),
     async findTheaterByName(db, name) {
-      const row = (await t(db, 'theaters').where({ name }).orderBy('created_at').first()) as TheaterRow | undefined;
+      // the old system's rows may lack created_at: they read as the epoch, so they come first
+      const row = (await t(db, 'theaters').where({ name }).orderByRaw('created_at NULLS FIRST, id').first()) as TheaterRow | undefined;
       return row ? toTheater(row) : undefined;
     },
     async listTheaters(db, f, page) {
@@ -97,37 +111,29 @@ export function createLegacyCatalogStore(schema: string, currency: string): Cata
     },
 
     async insertShowtime(db, s) {
-      if (Object.keys(s.tierPrices).length > 0) {
-        throw new ValidationError([{ field: 'tier_prices', message: 'the legacy tables charge every seat the showtime price; tier prices need the own movie store' }]);
-      }
-      if (s.currency !== currency) {
-        throw new ValidationError([{ field: 'currency', message: `the legacy tables hold prices in ${currency} only` }]);
-      }
+      // available_seats is the old booking service's counter of free seats; booking's legacy store keeps it
       await t(db, 'showtimes').insert({
         id: s.id, movie_id: s.movieId, theater_id: s.theaterId, start_time: s.startTime, end_time: s.endTime,
-        price: s.basePrice, available_seats: s.totalSeats,
+        price: s.basePrice, currency: s.currency, tier_prices: JSON.stringify(s.tierPrices), available_seats: s.totalSeats,
       });
-      return (await this.findShowtime(db, s.id))!;
+      return (await findShowtime(db, s.id))!;
     },
     async updateShowtime(db, id, p) {
-      if (p.tierPrices && Object.keys(p.tierPrices).length > 0) {
-        throw new ValidationError([{ field: 'tier_prices', message: 'the legacy tables charge every seat the showtime price' }]);
-      }
       const n = await t(db, 'showtimes').where({ id }).update({
         ...(p.startTime ? { start_time: p.startTime } : {}),
         ...(p.endTime ? { end_time: p.endTime } : {}),
         ...(p.basePrice !== undefined ? { price: p.basePrice } : {}),
+        ...(p.tierPrices !== undefined ? { tier_prices: JSON.stringify(p.tierPrices) } : {}),
+        updated_at: new Date(),
       });
-      return n ? this.findShowtime(db, id) : undefined;
+      return n ? findShowtime(db, id) : undefined;
     },
     async cancelShowtime(db, id, reason) {
-      const n = await t(db, 'showtimes').where({ id }).whereNull('cancelled_at').update({ cancelled_at: new Date(), cancel_reason: reason });
-      return n ? this.findShowtime(db, id) : undefined;
+      const now = new Date();
+      const n = await t(db, 'showtimes').where({ id }).whereNull('cancelled_at').update({ cancelled_at: now, cancel_reason: reason, updated_at: now });
+      return n ? findShowtime(db, id) : undefined;
     },
-    async findShowtime(db, id) {
-      const row = (await showtimeSelect(db).where('s.id', id).first()) as ShowtimeRow | undefined;
-      return row ? toShowtime(row) : undefined;
-    },
+    findShowtime,
     async listShowtimes(db, f, page) {
       const q = showtimeSelect(db);
       if (f.movieId) q.where('s.movie_id', f.movieId);

@@ -1,9 +1,10 @@
 import { sqlState, type Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
+import type { CatalogStore } from './catalog-store.ts';
 import { DuplicateSeatError } from './errors.ts';
-import { movieTable } from './movie-table.ts';
+import { movieMethods } from './movie-methods.ts';
 import { countRows } from './sql.ts';
-import type { CatalogStore, SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
+import type { SeatRecord, SeatState, ShowtimeRecord, TheaterRecord } from './types.ts';
 
 interface TheaterRow { id: string; name: string; city: string | null; total_seats: number; created_at: Date }
 interface SeatRow { id: string; theater_id: string; row_label: string; seat_number: number; seat_type: string }
@@ -33,9 +34,19 @@ export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
       db.raw(`(SELECT count(*) FROM "${schema}".seat_availability sa WHERE sa.showtime_id = s.id AND ${TAKEN}) AS taken`),
     );
 
+  const findShowtime = async (db: Db, id: string) => {
+    const row = (await showtimeSelect(db).where('s.id', id).first()) as ShowtimeRow | undefined;
+    return row ? toShowtime(row) : undefined;
+  };
+  const findTheater = async (db: Db, id: string, lock = false) => {
+    const q = t(db, 'theaters').where({ id }).first();
+    if (lock) q.forUpdate();
+    const row = (await q) as TheaterRow | undefined;
+    return row ? toTheater(row) : undefined;
+  };
+
   return {
-    kind: 'own',
-    ...movieTable(schema),
+    ...movieMethods(schema),
 
     async insertTheater(db, th) {
       try {
@@ -49,7 +60,7 @@ export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
         if (sqlState(err) === '23505') throw new DuplicateSeatError();
         throw err;
       }
-      return (await this.findTheater(db, th.id))!;
+      return (await findTheater(db, th.id))!;
     },
     async updateTheater(db, id, p) {
       const n = await t(db, 'theaters').where({ id }).update({
@@ -57,16 +68,12 @@ export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
         ...(p.city !== undefined ? { city: p.city } : {}),
         updated_at: new Date(),
       });
-      return n ? this.findTheater(db, id) : undefined;
+      return n ? findTheater(db, id) : undefined;
     },
-    async findTheater(db, id, lock) {
-      const q = t(db, 'theaters').where({ id }).first();
-      if (lock) q.forUpdate();
-      const row = (await q) as TheaterRow | undefined;
-      return row ? toTheater(row) : undefined;
-    },
+    findTheater: (db, id) => findTheater(db, id),
+    lockTheater: (db, id) => findTheater(db, id, true),
     async findTheaterByName(db, name) {
-      const row = (await t(db, 'theaters').where({ name }).orderBy('created_at').first()) as TheaterRow | undefined;
+      const row = (await t(db, 'theaters').where({ name }).orderByRaw('created_at NULLS FIRST, id').first()) as TheaterRow | undefined;
       return row ? toTheater(row) : undefined;
     },
     async listTheaters(db, f, page) {
@@ -91,7 +98,7 @@ export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
          SELECT ?, id FROM "${schema}".seats WHERE theater_id = ? ON CONFLICT DO NOTHING`,
         [s.id, s.theaterId],
       );
-      return (await this.findShowtime(db, s.id))!;
+      return (await findShowtime(db, s.id))!;
     },
     async updateShowtime(db, id, p) {
       const n = await t(db, 'showtimes').where({ id }).update({
@@ -101,16 +108,13 @@ export function createOwnCatalogStore(schema = 'movies'): CatalogStore {
         ...(p.tierPrices !== undefined ? { tier_prices: JSON.stringify(p.tierPrices) } : {}),
         updated_at: new Date(),
       });
-      return n ? this.findShowtime(db, id) : undefined;
+      return n ? findShowtime(db, id) : undefined;
     },
     async cancelShowtime(db, id, reason) {
       const n = await t(db, 'showtimes').where({ id, status: 'scheduled' }).update({ status: 'cancelled', cancel_reason: reason, updated_at: new Date() });
-      return n ? this.findShowtime(db, id) : undefined;
+      return n ? findShowtime(db, id) : undefined;
     },
-    async findShowtime(db, id) {
-      const row = (await showtimeSelect(db).where('s.id', id).first()) as ShowtimeRow | undefined;
-      return row ? toShowtime(row) : undefined;
-    },
+    findShowtime,
     async listShowtimes(db, f, page) {
       const q = showtimeSelect(db);
       if (f.movieId) q.where('s.movie_id', f.movieId);

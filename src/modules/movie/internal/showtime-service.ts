@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Knex } from '../../../platform/db.ts';
+import { transactionWithRetry } from '../../../platform/db-retry.ts';
 import { ValidationError } from '../../../platform/errors.ts';
 import { buildEnvelope, type Envelope } from '../../../platform/events/envelope.ts';
 import { appendToOutbox } from '../../../platform/events/outbox.ts';
@@ -8,7 +9,8 @@ import type { PagedView } from './catalog-service.ts';
 import { ShowtimeCancelledError, ShowtimeNotFoundError, ShowtimeOverlapError } from './errors.ts';
 import { showtimeCancelledV1, showtimeCreatedV1, showtimeUpdatedV1 } from './events.ts';
 import type { CreateShowtimeInput, ListShowtimesQuery, UpdateShowtimeInput } from './schemas.ts';
-import type { CatalogStore, ShowtimeRecord } from './types.ts';
+import type { CatalogStore } from './catalog-store.ts';
+import type { ShowtimeRecord } from './types.ts';
 import { priceOf, toShowtimeView, toSnapshot, type PricedSeat, type SeatMapEntry, type ShowtimeSnapshot, type ShowtimeView } from './views.ts';
 
 export interface ShowtimeServiceDeps {
@@ -23,7 +25,11 @@ export interface ShowtimeServiceDeps {
 const SOURCE = 'movie';
 const DAY_MS = 86_400_000;
 
-/** Showtimes: scheduling (with its events, in the write's transaction), reads, the seat map, booking's view. */
+/**
+ * Showtimes: scheduling (with its events, in the write's transaction), reads, the seat map, booking's view.
+ * Write transactions run again on a deadlock: while processes disagree about the write primary, one
+ * writing legacy-first and one own-first can lock the two copies of a showtime in opposite order (ADR 0050).
+ */
 export class ShowtimeService {
   private readonly d: ShowtimeServiceDeps;
 
@@ -42,9 +48,9 @@ export class ShowtimeService {
 
   async create(input: CreateShowtimeInput): Promise<ShowtimeView> {
     const { store } = this.d;
-    const created = await this.d.db.transaction(async (trx) => {
+    const created = await transactionWithRetry(this.d.db, async (trx) => {
       const movie = await store.findMovie(trx, input.movie_id);
-      const theater = await store.findTheater(trx, input.theater_id, true);
+      const theater = await store.lockTheater(trx, input.theater_id);
       const problems = [
         ...(movie ? [] : [{ field: 'movie_id', message: 'no movie with this id' }]),
         ...(theater ? [] : [{ field: 'theater_id', message: 'no theater with this id' }]),
@@ -75,11 +81,11 @@ export class ShowtimeService {
   }
 
   async update(id: string, input: UpdateShowtimeInput): Promise<ShowtimeView> {
-    const updated = await this.d.db.transaction(async (trx) => {
+    const updated = await transactionWithRetry(this.d.db, async (trx) => {
       const before = await this.d.store.findShowtime(trx, id);
       if (!before) throw new ShowtimeNotFoundError();
       if (before.status === 'cancelled') throw new ShowtimeCancelledError();
-      await this.d.store.findTheater(trx, before.theaterId, true);
+      await this.d.store.lockTheater(trx, before.theaterId);
       const start = input.start_time ?? before.startTime;
       const end = input.end_time ?? new Date(start.getTime() + (before.endTime.getTime() - before.startTime.getTime()));
       if (end <= start) throw new ValidationError([{ field: 'end_time', message: 'must be after start_time' }]);
@@ -104,7 +110,7 @@ export class ShowtimeService {
 
   /** Idempotent: cancelling a cancelled showtime answers its state and announces nothing. */
   async cancel(id: string, reason: string): Promise<ShowtimeView> {
-    const cancelled = await this.d.db.transaction(async (trx) => {
+    const cancelled = await transactionWithRetry(this.d.db, async (trx) => {
       const before = await this.d.store.findShowtime(trx, id);
       if (!before) throw new ShowtimeNotFoundError();
       const after = await this.d.store.cancelShowtime(trx, id, reason);

@@ -1,5 +1,3 @@
-import type { Db } from '../../../platform/db.ts';
-
 export const SEAT_TYPES = ['standard', 'premium', 'vip'] as const;
 export type SeatType = (typeof SEAT_TYPES)[number];
 export type SeatStatus = 'available' | 'held' | 'sold';
@@ -96,39 +94,4 @@ export interface ShowtimeFilter {
 export interface SeatState {
   status: Exclude<SeatStatus, 'available'>;
   bookingId: string | null;
-}
-
-/**
- * Where the catalog lives: the legacy shared tables or the movie schema. Both pass
- * test/modules/movie/movie-store.contract.ts. Every method takes the pool or an open transaction.
- */
-export interface CatalogStore {
-  readonly kind: 'legacy' | 'own';
-  insertMovie(db: Db, movie: NewMovie): Promise<MovieRecord>;
-  updateMovie(db: Db, id: string, patch: MoviePatch): Promise<MovieRecord | undefined>;
-  findMovie(db: Db, id: string): Promise<MovieRecord | undefined>;
-  findMovieByTitle(db: Db, title: string): Promise<MovieRecord | undefined>;
-  listMovies(db: Db, filter: MovieFilter, page: Page): Promise<Paged<MovieRecord>>;
-
-  insertTheater(db: Db, theater: NewTheater): Promise<TheaterRecord>;
-  updateTheater(db: Db, id: string, patch: { name?: string; city?: string | null }): Promise<TheaterRecord | undefined>;
-  /** with `lock`, the row is locked FOR UPDATE (serializes showtime scheduling in one theater) */
-  findTheater(db: Db, id: string, lock?: boolean): Promise<TheaterRecord | undefined>;
-  findTheaterByName(db: Db, name: string): Promise<TheaterRecord | undefined>;
-  listTheaters(db: Db, filter: { city?: string | undefined }, page: Page): Promise<Paged<TheaterRecord>>;
-  /** ordered by row, then number */
-  listSeats(db: Db, theaterId: string): Promise<SeatRecord[]>;
-
-  /** the own store also opens the showtime's seat_availability rows */
-  insertShowtime(db: Db, showtime: NewShowtime): Promise<ShowtimeRecord>;
-  updateShowtime(db: Db, id: string, patch: ShowtimePatch): Promise<ShowtimeRecord | undefined>;
-  cancelShowtime(db: Db, id: string, reason: string): Promise<ShowtimeRecord | undefined>;
-  findShowtime(db: Db, id: string): Promise<ShowtimeRecord | undefined>;
-  listShowtimes(db: Db, filter: ShowtimeFilter, page: Page): Promise<Paged<ShowtimeRecord>>;
-  /** scheduled showtimes of the theater overlapping [start, end) */
-  overlappingShowtimes(db: Db, theaterId: string, start: Date, end: Date, excludeId?: string): Promise<string[]>;
-  /** seats that are held or sold (legacy: from the shared booking tables; own: seat_availability) */
-  seatStates(db: Db, showtimeId: string): Promise<Map<string, SeatState>>;
-  /** bookings that hold or bought seats of the showtime */
-  affectedBookings(db: Db, showtimeId: string): Promise<string[]>;
 }

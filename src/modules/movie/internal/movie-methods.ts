@@ -1,6 +1,7 @@
 import type { Db, Knex } from '../../../platform/db.ts';
 import { countRows, likePattern } from './sql.ts';
-import type { CatalogStore, MovieRecord } from './types.ts';
+import type { CatalogStore } from './catalog-store.ts';
+import type { MovieRecord } from './types.ts';
 
 /** A `movies` row. The legacy table and the movie schema's share these columns; the legacy timestamps may be null. */
 interface MovieRow {
@@ -27,7 +28,7 @@ const toMovie = (r: MovieRow): MovieRecord => ({
 type MovieMethods = Pick<CatalogStore, 'insertMovie' | 'updateMovie' | 'findMovie' | 'findMovieByTitle' | 'listMovies'>;
 
 /** The movie half of a catalog store: the same SQL on the legacy `movies` table and on `movies.movies`. */
-export function movieTable(schema: string): MovieMethods {
+export function movieMethods(schema: string): MovieMethods {
   const t = (db: Db) => db.withSchema(schema).table('movies');
   const select = (db: Db) => t(db).select(COLUMNS).select(db.raw(`to_char(release_date, 'YYYY-MM-DD') AS release_date_text`));
   const findMovie = async (db: Db, id: string) => {
@@ -57,7 +58,8 @@ export function movieTable(schema: string): MovieMethods {
       return n ? findMovie(db, id) : undefined;
     },
     async findMovieByTitle(db, title) {
-      const row = (await select(db).whereRaw('lower(title) = lower(?)', [title]).orderBy('created_at').first()) as MovieRow | undefined;
+      // a legacy row without created_at reads as the epoch, so it comes first on both sides
+      const row = (await select(db).whereRaw('lower(title) = lower(?)', [title]).orderByRaw('created_at NULLS FIRST, id').first()) as MovieRow | undefined;
       return row ? toMovie(row) : undefined;
     },
     async listMovies(db, f, page) {
