@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { setupDatabase } from '../../src/setup-database.ts';
@@ -30,7 +30,8 @@ function templateName(): string {
     fileURLToPath(import.meta.url),
     join(root, 'src/module-registry.ts'),
   ]) {
-    hash.update(file).update(readFileSync(file));
+    // relative paths: every checkout of the same code (worktrees, CI clones) shares one template
+    hash.update(relative(root, file)).update(readFileSync(file));
   }
   return `bo_tpl_${hash.digest('hex').slice(0, 16)}`;
 }

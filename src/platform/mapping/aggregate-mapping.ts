@@ -31,6 +31,9 @@ export interface FieldSpec {
   /**
    * SQL giving the value on read (row alias `t`, child alias `c`); default: the column. This is where a
    * side fills what it lacks, e.g. `COALESCE(t.role, 'user')` for rows the old system wrote without one.
+   * The generated functions run with an empty search_path: qualify every other table with its schema.
+   * A value derived from another table is copied when the aggregate's own rows change, not when that
+   * table changes.
    */
   read?: string;
   /**
@@ -52,12 +55,16 @@ export interface ExtraColumn {
   write: string;
   /**
    * On a row that exists already: `same` (default) writes `write` again, `keep` leaves the column alone,
-   * anything else is the SQL of the new value (`t` the current row, `EXCLUDED` the proposed one).
+   * anything else is the SQL of the new value — for a root table `t` is the current row and `EXCLUDED`
+   * the proposed one; for a child table `c` is the current row (and `e`, `d` the documents).
    */
   onUpdate?: 'same' | 'keep' | string;
 }
 
-/** Rows of another table that belong to the aggregate, as an array field of the document (ordered). */
+/**
+ * Rows of another table that belong to the aggregate, as an array field of the document (ordered). The
+ * table needs an `id` primary key (the capture trigger pairs old and new rows by it).
+ */
 export interface ChildSpec {
   field: string;
   table: string;
