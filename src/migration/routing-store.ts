@@ -16,6 +16,8 @@ export interface StranglerRouterOptions {
   pins: Partial<Record<ModuleName, Side>>;
   /** pools of modules whose own schema lives in a database of its own (<MODULE>_DATABASE_URL) */
   ownDatabases: Partial<Record<ModuleName, Knex>>;
+  /** where a module's shadow reads run: a pool of their own, so they never hold up the module's requests */
+  shadowDb?: (module: ModuleName) => Knex;
   leases: DualWriteLeases;
   shadow: ShadowReads;
   metrics: Metrics;
@@ -84,7 +86,8 @@ export function createStranglerRouter(options: StranglerRouterOptions): StoreRou
         ? 'own'
         : 'legacy';
       if (!route.shadow || !shadow.take(module)) return call(side, db, args);
-      const other = shadow.bounded(impl(otherSide(side))(dbFor(otherSide(side), db), ...args));
+      const otherDb = otherSide(side) === 'own' && ownDatabases[module] ? ownDatabases[module] : (options.shadowDb?.(module) ?? db);
+      const other = shadow.bounded(impl(otherSide(side))(otherDb, ...args));
       other.catch(() => undefined);
       let result: unknown;
       try {
@@ -94,7 +97,8 @@ export function createStranglerRouter(options: StranglerRouterOptions): StoreRou
         throw err;
       }
       shadow.compare(shadowCall(store, name, declared, args), side, result, other, async () => {
-        const [legacy, own] = await Promise.all([impl('legacy')(dbFor('legacy', db), ...args), impl('own')(dbFor('own', db), ...args)]);
+        const recheckDb = options.shadowDb?.(module) ?? db;
+        const [legacy, own] = await Promise.all([impl('legacy')(dbFor('legacy', recheckDb), ...args), impl('own')(dbFor('own', recheckDb), ...args)]);
         return [legacy, own];
       });
       return result;

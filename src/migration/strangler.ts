@@ -74,7 +74,10 @@ export function createStrangler(options: StranglerOptions): Strangler {
     metrics,
     logger: log,
   });
-  const router = createStranglerRouter({ flags, pins, ownDatabases, leases, shadow, metrics, logger: log });
+  const router = createStranglerRouter({
+    flags, pins, ownDatabases, leases, shadow, metrics, logger: log,
+    shadowDb: (m) => databases.sidePool(m, config.SHADOW_READ_POOL_MAX),
+  });
   const workers: Worker[] = [];
   if (Object.keys(ownDatabases).length > 0) {
     const queue = new CopyQueue({

@@ -156,6 +156,8 @@ export const envSchema = z.object({
   SHADOW_READ_TIMEOUT_MS: int(1, 60_000).default(250),
   SHADOW_READ_MAX_IN_FLIGHT: int(1, 10_000).default(16),
   SHADOW_READ_RECHECK_MS: int(0, 60_000).default(200),
+  /** connections per module for shadow reads (a pool of their own: they never take one from requests) */
+  SHADOW_READ_POOL_MAX: int(1, 50).default(2),
   /** `boxoffice cutover`: Unleash admin API (default: UNLEASH_URL) and an admin token */
   UNLEASH_ADMIN_URL: z.string().url().optional(),
   UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),

@@ -76,6 +76,21 @@ export class Databases {
     return this.forRole(schema, schema);
   }
 
+  /**
+   * A small second pool of a module's role for work that must never take a connection from the
+   * module's requests (shadow reads): when it is busy, that work waits or gives up, requests do not.
+   */
+  sidePool(module: ModuleName, max: number): Knex {
+    const schema = MODULE_SCHEMAS[module];
+    const key = `side:${schema}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = createPool(this.config.DATABASE_URL, { role: roleFor(this.config, schema), searchPath: schema, max });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
   /** The pool of a role by its unprefixed name (`legacy`, `migration`, or a schema name). */
   forRole(name: string, searchPath?: string): Knex {
     const role = roleFor(this.config, name);

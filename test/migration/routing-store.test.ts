@@ -70,7 +70,7 @@ function harness(flagReader: FlagReader, options: { timeoutMs?: number; recheckM
 }
 
 test('phases from flags: where writes, locks and reads go', async (t) => {
-  const cases: [Partial<Record<FlagName, boolean>>, string, string, string][] = [
+  const cases: [Partial<Record<FlagName, boolean>>, ReturnType<typeof resolveRoute>['phase'], string, string][] = [
     [{}, 'LEGACY', 'legacy', 'legacy'],
     [{ dual_write_auth_db: true }, 'DUAL_WRITE', 'legacy', 'legacy'],
     [{ dual_write_auth_db: true, verify_auth_reads: true }, 'SHADOW_READ', 'legacy', 'legacy'],

@@ -1,0 +1,124 @@
+/**
+ * The service as its clients see it: `node src/main.ts` in a child process of its own, on a database of
+ * the bench's. Benchmarks drive it over HTTP from their own process, so the load generator never shares
+ * the service's event loop (which would hide the service's own cost).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import pg from 'pg';
+import { activeKey, goodClaims, signRs256 } from '../test/helpers/tokens.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface Service {
+  url: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
+  const port = await freePort();
+  const keys = await mkdtemp(join(tmpdir(), 'bo-bench-keys-'));
+  const full: Record<string, string> = {
+    NODE_ENV: 'development',
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_KEYS_DIR: keys,
+    REDIS_KEY_PREFIX: `bench-${randomBytes(4).toString('hex')}:`,
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, ...full }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited at start: ${stderr}`);
+    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`service not ready in 60 s: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    env: full,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(keys, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An admin's access token: the CLI creates the account, the service signs the admin in. */
+export async function adminLogin(service: Service): Promise<string> {
+  const email = `bench-admin-${randomBytes(3).toString('hex')}@example.com`;
+  const password = `Adm1n-${randomBytes(6).toString('hex')}`;
+  const r = spawnSync(process.execPath, ['src/cli/main.ts', 'users', 'create-admin', '--email', email, '--password', password], { cwd: ROOT, env: { ...process.env, ...service.env } });
+  if (r.status !== 0) throw new Error(`create-admin: ${r.stderr}`);
+  const login = await fetch(`${service.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  return ((await login.json()) as { access_token: string }).access_token;
+}
+
+/** Users without password hashing: rows in the legacy users table, tokens signed with the service's key. */
+export async function forgeUsers(service: Service, n: number): Promise<{ id: string; token: string }[]> {
+  const key = activeKey(service.env['JWT_KEYS_DIR']!);
+  const users = Array.from({ length: n }, () => {
+    const id = randomUUID();
+    const email = `u-${id.slice(0, 8)}@example.com`;
+    return { id, email, token: signRs256({ kid: key.kid }, goodClaims(id, email, { exp: Math.floor(Date.now() / 1000) + 3600 }), key.privateKey) };
+  });
+  const client = new pg.Client({ connectionString: service.env['DATABASE_URL'] });
+  await client.connect();
+  try {
+    for (const u of users) await client.query(`INSERT INTO public.users (id, email, hashed_password, full_name) VALUES ($1, $2, 'x', 'Bench')`, [u.id, u.email]);
+  } finally {
+    await client.end();
+  }
+  return users;
+}
+
+export interface Timed {
+  status: number;
+  ms: number;
+}
+
+/** One HTTP request on a keep-alive agent, timed. */
+export function timedRequest(agent: Agent, base: string, method: string, path: string, token?: string, body?: unknown): Promise<Timed> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, base), {
+      method,
+      agent,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+};
