@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import test from 'ava';
 import { pino } from 'pino';
 import { BookingSource } from '../../../src/modules/payment/internal/booking-source.ts';
+import { LegacyBookingLink } from '../../../src/modules/payment/internal/legacy-booking-link.ts';
 import { bookingCreatedView } from '../../../src/modules/payment/internal/events.ts';
 import { SnapshotStore } from '../../../src/modules/payment/internal/snapshot-store.ts';
 import { Databases } from '../../../src/platform/db.ts';
@@ -28,7 +29,14 @@ function setup(on: Partial<Record<FlagName, boolean>>) {
   const flags = { isEnabled: (name: FlagName) => on[name] ?? false } as unknown as Flags;
   const metrics = createMetrics();
   const snapshots = new SnapshotStore('payments');
-  const source = new BookingSource({ legacySchema: 'public', legacyCurrency: 'VND', snapshots, flags, logger, metrics });
+  const source = new BookingSource({
+    link: new LegacyBookingLink('public', 'VND'),
+    snapshots,
+    defaultCurrency: 'VND',
+    flags,
+    logger,
+    metrics,
+  });
   return { source, snapshots, lines, metrics };
 }
 
@@ -71,4 +79,19 @@ test('without verify nothing is compared: use_booking_snapshot alone reads only 
   t.is((await source.payable(databases.forModule('payment'), bookingId, userId)).totalPrice, '80000.00');
   t.is(lines.length, 0);
   t.is((await metrics.registry.getSingleMetric('payment_booking_snapshot_checks_total')!.get()).values.length, 0);
+});
+
+test('old coupling: a shared bookings row with no status and no currency is a pending booking in the default currency, and confirm takes it', async (t) => {
+  const legacy = databases.forRole('legacy', 'public');
+  const pool = databases.forModule('payment');
+  const userId = await legacyUser(legacy);
+  const b = await legacyBooking(legacy, { userId, totalPrice: '7.5' });
+  await legacy.table('bookings').where({ id: b.bookingId }).update({ status: null });
+  const link = new LegacyBookingLink('public', 'VND');
+  t.like(await link.read(pool, b.bookingId), { status: 'pending', currency: 'VND', totalPrice: '7.50', source: 'direct' });
+  await legacy.table('bookings').where({ id: b.bookingId }).update({ currency: 'EUR' });
+  t.like(await link.read(pool, b.bookingId), { currency: 'EUR' });
+  t.true(await link.confirm(pool, b.bookingId));
+  t.false(await link.confirm(pool, b.bookingId), 'confirmed once');
+  t.like(await link.read(pool, b.bookingId), { status: 'confirmed' });
 });

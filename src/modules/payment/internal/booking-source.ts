@@ -2,8 +2,8 @@ import type { Db } from '../../../platform/db.ts';
 import type { FlagContext, Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
-import { normalizeMoney } from '../../../platform/money.ts';
 import { BookingNotFoundError, BookingNotPayableError } from './errors.ts';
+import type { LegacyBookingLink } from './legacy-booking-link.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 /** What a payment needs of a booking, wherever it was read from. */
@@ -17,28 +17,21 @@ export interface PayableBooking {
   source: 'direct' | 'snapshot';
 }
 
-interface LegacyBookingRow {
-  id: string;
-  user_id: string;
-  status: string | null;
-  total_price: string;
-  expires_at: Date | null;
-}
-
 export interface BookingSourceOptions {
-  legacySchema: string;
-  /** the legacy tables' prices carry no currency: this one */
-  legacyCurrency: string;
+  /** the old coupling: the shared bookings table */
+  link: LegacyBookingLink;
   snapshots: SnapshotStore;
+  /** a tombstone snapshot has no currency: this one (DEFAULT_CURRENCY) */
+  defaultCurrency: string;
   flags: Flags;
   logger: Logger;
   metrics: Metrics;
 }
 
 /**
- * Where the amount of a payment comes from (seed 002 §3.4), switched by flags:
- *  - default: the OLD coupling — read the shared `bookings` table directly;
- *  - use_booking_snapshot: read payments.booking_snapshots (filled by consume_booking_events);
+ * Where the amount of a payment comes from, switched by flags:
+ *  - default: the old coupling — the shared `bookings` table (legacy-booking-link.ts);
+ *  - use_booking_snapshot: payments.booking_snapshots (filled by consume_booking_events);
  *  - verify_booking_snapshot: read both, log and count every mismatch, and use the direct read
  *    whenever they differ (or the snapshot is missing).
  * Never the client's word: the body carries no amount.
@@ -60,9 +53,9 @@ export class BookingSource {
   async read(db: Db, bookingId: string, context: FlagContext): Promise<PayableBooking | undefined> {
     const useSnapshot = this.o.flags.isEnabled('use_booking_snapshot', context);
     const verify = this.o.flags.isEnabled('verify_booking_snapshot', context);
-    if (!verify) return useSnapshot ? this.readSnapshot(db, bookingId) : this.readDirect(db, bookingId);
+    if (!verify) return useSnapshot ? this.readSnapshot(db, bookingId) : this.o.link.read(db, bookingId);
 
-    const [direct, snapshot] = await Promise.all([this.readDirect(db, bookingId), this.readSnapshot(db, bookingId)]);
+    const [direct, snapshot] = await Promise.all([this.o.link.read(db, bookingId), this.readSnapshot(db, bookingId)]);
     const differences = compare(direct, snapshot);
     if (differences.length === 0) {
       this.checks.inc({ result: 'match' });
@@ -94,25 +87,6 @@ export class BookingSource {
     return booking;
   }
 
-  /** The old payment service's query of the shared bookings table. */
-  async readDirect(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
-    const row = (await db
-      .withSchema(this.o.legacySchema)
-      .table('bookings')
-      .where({ id: bookingId })
-      .first('id', 'user_id', 'status', 'total_price', 'expires_at')) as LegacyBookingRow | undefined;
-    if (!row) return undefined;
-    return {
-      bookingId: row.id,
-      userId: row.user_id,
-      status: row.status ?? 'pending',
-      totalPrice: normalizeMoney(row.total_price),
-      currency: this.o.legacyCurrency,
-      expiresAt: row.expires_at,
-      source: 'direct',
-    };
-  }
-
   async readSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
     const s = await this.o.snapshots.find(db, bookingId);
     if (!s) return undefined;
@@ -122,7 +96,7 @@ export class BookingSource {
       status: s.status,
       // a tombstone (status event before booking.created) has no price; its status is never pending
       totalPrice: s.totalPrice ?? '0.00',
-      currency: s.currency ?? this.o.legacyCurrency,
+      currency: s.currency ?? this.o.defaultCurrency,
       expiresAt: s.expiresAt,
       source: 'snapshot',
     };
@@ -138,19 +112,4 @@ function compare(direct: PayableBooking | undefined, snapshot: PayableBooking | 
   if (direct.userId !== snapshot.userId) fields.push('user_id');
   if (direct.status !== snapshot.status) fields.push('status');
   return fields;
-}
-
-/**
- * The OLD coupling on the legacy path (use_payment_events off): a successful payment sets the shared
- * bookings row to confirmed itself. Done in the payment's own transaction (the old service did it in a
- * second one — seed §3 "non-atomic payment + booking update"). False when the row was no longer pending.
- */
-export async function confirmLegacyBooking(db: Db, legacySchema: string, bookingId: string): Promise<boolean> {
-  const updated = await db
-    .withSchema(legacySchema)
-    .table('bookings')
-    .where({ id: bookingId, status: 'pending' })
-    .update({ status: 'confirmed', updated_at: new Date() })
-    .returning('id');
-  return updated.length > 0;
 }
