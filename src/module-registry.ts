@@ -72,7 +72,8 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   payment: {
     name: 'payment',
     mapping: (config) => createPaymentMapping({ defaultCurrency: config.DEFAULT_CURRENCY }),
-    create: (deps) => createPaymentModule(deps),
+    // booking's facade when booking runs here: a payment asks it for a booking whose snapshot is late
+    create: (deps, facades) => createPaymentModule({ ...deps, booking: facades.booking }),
   },
   notification: {
     name: 'notification',

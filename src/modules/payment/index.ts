@@ -1,4 +1,5 @@
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
+import type { BookingFacade } from '../booking/index.ts';
 import { BookingSource } from './internal/booking-source.ts';
 import { createBookingEventHandlers } from './internal/booking-event-handlers.ts';
 import { createFakeGateway } from './internal/fake-gateway.ts';
@@ -28,15 +29,22 @@ export interface PaymentFacade {
 
 export type PaymentModule = BoxofficeModule<PaymentFacade>;
 
+export interface PaymentDeps extends PlatformDeps {
+  /**
+   * booking's facade when booking runs in this process: asked for a booking whose snapshot has not
+   * arrived within PAYMENT_SNAPSHOT_WAIT_MS (absent otherwise — the payment then waits only)
+   */
+  booking?: BookingFacade | undefined;
+}
 
 const SCHEMA = 'payments';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createPaymentModule(deps: PlatformDeps): PaymentModule {
+export function createPaymentModule(deps: PaymentDeps): PaymentModule {
   const { config, db, flags, logger, metrics } = deps;
-  if (config.PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS <= config.PAYMENT_GATEWAY_TIMEOUT_MS) {
-    // a request still waiting for the gateway must never look abandoned to the next one
-    throw new RangeError('PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS must be longer than PAYMENT_GATEWAY_TIMEOUT_MS');
+  if (config.PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS <= config.PAYMENT_GATEWAY_TIMEOUT_MS + config.PAYMENT_SNAPSHOT_WAIT_MS) {
+    // a request still waiting for its booking or for the gateway must never look abandoned to the next one
+    throw new RangeError('PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS must be longer than PAYMENT_GATEWAY_TIMEOUT_MS + PAYMENT_SNAPSHOT_WAIT_MS');
   }
   if (config.NODE_ENV === 'production') logger.warn('PAYMENT_GATEWAY=fake: payments are simulated (tok_success, tok_decline, tok_timeout)');
   const store = deps.stores.route({
@@ -87,6 +95,8 @@ export function createPaymentModule(deps: PlatformDeps): PaymentModule {
       link: legacyBookings,
       snapshots,
       defaultCurrency: config.DEFAULT_CURRENCY,
+      booking: deps.booking,
+      snapshotWaitMs: config.PAYMENT_SNAPSHOT_WAIT_MS,
       flags,
       logger,
       metrics,
@@ -105,7 +115,7 @@ export function createPaymentModule(deps: PlatformDeps): PaymentModule {
       return p ? toPaymentView(p, await log.failureReason(db, p.id)) : undefined;
     },
   };
-  logger.info({ stores: deps.stores.describe('payment'), gateway: gateway.name}, 'payment module ready');
+  logger.info({ stores: deps.stores.describe('payment'), gateway: gateway.name, asksBooking: Boolean(deps.booking) }, 'payment module ready');
   return {
     name: 'payment',
     facade,

@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../../platform/db.ts';
 import type { FlagContext, Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
+import type { BookingFacade } from '../../booking/index.ts';
 import { BookingNotFoundError, BookingNotPayableError } from './errors.ts';
 import type { LegacyBookingLink } from './legacy-booking-link.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
@@ -14,8 +16,12 @@ export interface PayableBooking {
   totalPrice: string;
   currency: string;
   expiresAt: Date | null;
-  source: 'direct' | 'snapshot';
+  /** the shared bookings table, payment's snapshot, or the booking module itself (its facade) */
+  source: 'direct' | 'snapshot' | 'booking';
 }
+
+/** What payment asks of the booking module, when booking runs in this process. */
+export type BookingLookup = Pick<BookingFacade, 'getBookingForPayment'>;
 
 export interface BookingSourceOptions {
   /** the old coupling: the shared bookings table */
@@ -23,6 +29,12 @@ export interface BookingSourceOptions {
   snapshots: SnapshotStore;
   /** a tombstone snapshot has no currency: this one (DEFAULT_CURRENCY) */
   defaultCurrency: string;
+  /** booking's facade; absent when booking is not hosted in this process */
+  booking?: BookingLookup | undefined;
+  /** how long a missing snapshot is waited for before booking is asked (PAYMENT_SNAPSHOT_WAIT_MS) */
+  snapshotWaitMs: number;
+  /** how often the snapshot is looked for meanwhile */
+  snapshotPollMs?: number;
   flags: Flags;
   logger: Logger;
   metrics: Metrics;
@@ -31,14 +43,18 @@ export interface BookingSourceOptions {
 /**
  * Where the amount of a payment comes from, switched by flags:
  *  - default: the old coupling — the shared `bookings` table (legacy-booking-link.ts);
- *  - use_booking_snapshot: payments.booking_snapshots (filled by consume_booking_events);
+ *  - use_booking_snapshot: payments.booking_snapshots (filled by consume_booking_events). booking.created
+ *    travels through the outbox and the broker, so a payment sent right after POST /bookings can arrive
+ *    first: a missing snapshot is waited for briefly, then the booking module is asked through its
+ *    facade (when it runs in this process) — paying at once never sees a 404 for a booking that exists;
  *  - verify_booking_snapshot: read both, log and count every mismatch, and use the direct read
  *    whenever they differ (or the snapshot is missing).
- * Never the client's word: the body carries no amount.
+ * Never the client's word: the body carries no amount. Call it outside a transaction: it may wait.
  */
 export class BookingSource {
   private readonly o: BookingSourceOptions;
   private readonly checks;
+  private readonly waits;
 
   constructor(options: BookingSourceOptions) {
     this.o = options;
@@ -47,15 +63,21 @@ export class BookingSource {
       'verify_booking_snapshot: booking snapshot compared with the shared bookings table',
       ['result'],
     );
+    this.waits = options.metrics.counter(
+      'payment_booking_snapshot_waits_total',
+      'Payments that found no booking snapshot yet: it arrived while waiting, booking was asked, or it stayed missing',
+      ['result'],
+    );
   }
 
   /** The booking, read per the flags; undefined when it does not exist (for this path). */
   async read(db: Db, bookingId: string, context: FlagContext): Promise<PayableBooking | undefined> {
     const useSnapshot = this.o.flags.isEnabled('use_booking_snapshot', context);
     const verify = this.o.flags.isEnabled('verify_booking_snapshot', context);
-    if (!verify) return useSnapshot ? this.readSnapshot(db, bookingId) : this.o.link.read(db, bookingId);
+    if (!verify) return useSnapshot ? this.fromSnapshot(db, bookingId) : this.o.link.read(db, bookingId);
 
-    const [direct, snapshot] = await Promise.all([this.o.link.read(db, bookingId), this.readSnapshot(db, bookingId)]);
+    // the snapshot is waited for here too: one still in flight is not a mismatch
+    const [direct, snapshot] = await Promise.all([this.o.link.read(db, bookingId), this.awaitSnapshot(db, bookingId)]);
     const differences = compare(direct, snapshot);
     if (differences.length === 0) {
       this.checks.inc({ result: 'match' });
@@ -100,6 +122,34 @@ export class BookingSource {
       expiresAt: s.expiresAt,
       source: 'snapshot',
     };
+  }
+
+  /** The snapshot; when it has not arrived within the wait, the booking module's own answer. */
+  private async fromSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
+    const snapshot = await this.awaitSnapshot(db, bookingId);
+    if (snapshot) return snapshot;
+    const booking = await this.o.booking?.getBookingForPayment(bookingId);
+    this.waits.inc({ result: booking ? 'asked_booking' : 'missing' });
+    if (!booking) return undefined;
+    this.o.logger.info({ booking_id: bookingId, wait_ms: this.o.snapshotWaitMs }, 'booking snapshot not there yet; read the booking from the booking module');
+    return { ...booking, source: 'booking' };
+  }
+
+  /** The snapshot, looked for again until PAYMENT_SNAPSHOT_WAIT_MS has passed (booking.created in flight). */
+  private async awaitSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
+    const first = await this.readSnapshot(db, bookingId);
+    if (first) return first;
+    const deadline = Date.now() + this.o.snapshotWaitMs;
+    const poll = this.o.snapshotPollMs ?? 25;
+    for (let left = deadline - Date.now(); left > 0; left = deadline - Date.now()) {
+      await sleep(Math.min(poll, left));
+      const found = await this.readSnapshot(db, bookingId);
+      if (found) {
+        this.waits.inc({ result: 'arrived' });
+        return found;
+      }
+    }
+    return undefined;
   }
 }
 
