@@ -178,3 +178,19 @@ test('old coupling: a shared bookings row with no status and no currency is a pe
   t.false(await link.confirm(pool, b.bookingId), 'confirmed once');
   t.like(await link.read(pool, b.bookingId), { status: 'confirmed' });
 });
+
+test('verify_booking_snapshot with use_booking_snapshot: a booking the shared table no longer has is served from the snapshot (recorded), or by booking', async (t) => {
+  const pool = databases.forModule('payment');
+  const inSnapshotOnly = unsnapshotted();
+  const unknownToPayment = unsnapshotted();
+  const { lookup, asked } = bookingModule(unknownToPayment);
+  const { source, snapshots, metrics, lines } = setup({ verify_booking_snapshot: true, use_booking_snapshot: true }, { booking: lookup });
+  await snapshots.recordCreated(pool, randomUUID(), inSnapshotOnly.createdEvent, 'VND');
+
+  t.like(await source.payable(pool, inSnapshotOnly.bookingId, inSnapshotOnly.userId), { source: 'snapshot', totalPrice: '150000.00' });
+  t.true(lines.some((l) => l['msg'] === 'booking missing from the shared bookings table; using the snapshot' && l['result'] === 'direct_missing'));
+  t.like(await source.payable(pool, unknownToPayment.bookingId, unknownToPayment.userId), { source: 'booking' });
+  t.deepEqual(asked, [unknownToPayment.bookingId]);
+  const checks = await metrics.registry.getSingleMetric('payment_booking_snapshot_checks_total')!.get();
+  t.deepEqual(Object.fromEntries(checks.values.map((v) => [v.labels['result'], v.value])), { direct_missing: 1, match: 1 });
+});

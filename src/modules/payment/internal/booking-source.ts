@@ -48,7 +48,8 @@ export interface BookingSourceOptions {
  *    first: a missing snapshot is waited for briefly, then the booking module is asked through its
  *    facade (when it runs in this process) — paying at once never sees a 404 for a booking that exists;
  *  - verify_booking_snapshot: read both, log and count every mismatch, and use the direct read
- *    whenever they differ (or the snapshot is missing).
+ *    whenever they differ (or the snapshot is missing) — the snapshot only when the shared table no
+ *    longer has the booking.
  * Never the client's word: the body carries no amount. Call it outside a transaction: it may wait.
  */
 export class BookingSource {
@@ -81,9 +82,11 @@ export class BookingSource {
     const differences = compare(direct, snapshot);
     if (differences.length === 0) {
       this.checks.inc({ result: 'match' });
+      // neither has it (yet): with the snapshot path on, booking itself is asked, as without verify
+      if (!direct && useSnapshot) return this.askBooking(bookingId);
       return useSnapshot ? snapshot : direct;
     }
-    const result = snapshot ? 'mismatch' : 'snapshot_missing';
+    const result = !snapshot ? 'snapshot_missing' : direct ? 'mismatch' : 'direct_missing';
     this.checks.inc({ result });
     this.o.logger.error(
       {
@@ -95,9 +98,10 @@ export class BookingSource {
         snapshot_status: snapshot?.status ?? null,
         direct_status: direct?.status ?? null,
       },
-      'booking snapshot mismatch; using the shared bookings table',
+      direct ? 'booking snapshot mismatch; using the shared bookings table' : 'booking missing from the shared bookings table; using the snapshot',
     );
-    return direct;
+    // the shared table wins, unless it no longer has the booking (booking writes only its own schema)
+    return direct ?? snapshot;
   }
 
   /** read, then refuse what cannot be paid: not the caller's (404, as if absent) or not pending (409) */
@@ -126,8 +130,11 @@ export class BookingSource {
 
   /** The snapshot; when it has not arrived within the wait, the booking module's own answer. */
   private async fromSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
-    const snapshot = await this.awaitSnapshot(db, bookingId);
-    if (snapshot) return snapshot;
+    return (await this.awaitSnapshot(db, bookingId)) ?? this.askBooking(bookingId);
+  }
+
+  /** The booking module's answer (its facade), when booking runs in this process. */
+  private async askBooking(bookingId: string): Promise<PayableBooking | undefined> {
     const booking = await this.o.booking?.getBookingForPayment(bookingId);
     this.waits.inc({ result: booking ? 'asked_booking' : 'missing' });
     if (!booking) return undefined;
