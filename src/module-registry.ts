@@ -6,7 +6,7 @@ import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthF
 import { createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
 import { createMovieMapping, createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
 import { createNotificationMapping, createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
-import { createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
+import { createPaymentMapping, createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
 
 /** What each module offers others, and what it is when hosted. */
 export interface FacadeOf {
@@ -71,8 +71,9 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   },
   payment: {
     name: 'payment',
-    mapping: () => none('payment', 'payments'),
-    create: (deps) => createPaymentModule(deps),
+    mapping: (config) => createPaymentMapping({ defaultCurrency: config.DEFAULT_CURRENCY }),
+    // booking's facade when booking runs here: a payment asks it for a booking whose snapshot is late
+    create: (deps, facades) => createPaymentModule({ ...deps, booking: facades.booking }),
   },
   notification: {
     name: 'notification',

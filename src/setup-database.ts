@@ -1,4 +1,4 @@
-import { MODULE_NAMES, MODULE_SCHEMAS, roleFor, type Config, type ModuleName } from './platform/config.ts';
+import { loadConfig, MODULE_NAMES, MODULE_SCHEMAS, roleFor, type Config, type ModuleName } from './platform/config.ts';
 import { createPool } from './platform/db.ts';
 import type { Logger } from './platform/logger.ts';
 import { migrate, type MigrateReport, type MigrationSchema } from './platform/migrate.ts';
@@ -27,7 +27,8 @@ export interface SetupReport extends MigrateReport {
 export async function setupDatabase(config: SetupConfig, logger?: Logger): Promise<SetupReport> {
   const base = { rolePrefix: config.DB_ROLE_PREFIX, legacySchema: config.LEGACY_SCHEMA, logger };
   const report = await migrate({ ...base, databaseUrl: config.DATABASE_URL });
-  const mappings = allMappings(config as Config);
+  // a mapping may read any setting (e.g. DEFAULT_CURRENCY for old rows): the defaults fill what the caller left out
+  const mappings = allMappings({ ...loadConfig({}), ...config });
   const roles = {
     legacySchema: config.LEGACY_SCHEMA,
     moduleRole: (m: ModuleName) => roleFor(config, MODULE_SCHEMAS[m]),

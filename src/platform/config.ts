@@ -223,6 +223,11 @@ export const envSchema = z.object({
   PAYMENT_IDEMPOTENCY_TTL_SECONDS: int(60, 30 * 86_400).default(86_400),
   /** a request holding a key this long is presumed dead and the next request with the key resumes it */
   PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS: int(1_000, 3_600_000).default(90_000),
+  /**
+   * use_booking_snapshot: how long a payment waits for the booking's snapshot (booking.created still on its
+   * way, e.g. paying right after booking) before it asks the booking module, when that runs in this process
+   */
+  PAYMENT_SNAPSHOT_WAIT_MS: int(0, 30_000).default(1_000),
   /** fake gateway, token tok_charge_then_crash: after charging, throw (default) or SIGKILL this process */
   PAYMENT_FAKE_CRASH_MODE: z.enum(['throw', 'kill']).default('throw'),
 });

@@ -13,8 +13,25 @@ import type { BookingView } from './internal/views.ts';
 export { bookingCancelledV1, bookingConfirmedV1, bookingCreatedV1, bookingExpiredV1 } from './internal/events.ts';
 export type { BookingView };
 
-/** What other modules may use of booking (nothing synchronous: they react to booking.* events, and booking to payment.*). */
-export type BookingFacade = Record<string, never>;
+/** What payment needs of a booking it has no snapshot of yet. */
+export interface BookingForPayment {
+  bookingId: string;
+  userId: string;
+  status: 'pending' | 'confirmed' | 'cancelled' | 'expired';
+  /** exact decimal string */
+  totalPrice: string;
+  currency: string;
+  expiresAt: Date | null;
+}
+
+/** What other modules may use of booking (state changes travel as booking.* events, and booking reacts to payment.*). */
+export interface BookingFacade {
+  /**
+   * A booking as booking's own store has it, for a payment sent before booking.created reached payment's
+   * snapshot (paying right after booking); undefined when there is none.
+   */
+  getBookingForPayment(bookingId: string): Promise<BookingForPayment | undefined>;
+}
 
 export interface BookingDeps extends PlatformDeps {
   /** in-process or remote (SERVICE_URL_MOVIE) */
@@ -35,6 +52,7 @@ export interface BookingAdmin {
 export type BookingModule = BoxofficeModule<BookingFacade> & { admin: BookingAdmin; storeKind: 'legacy' | 'own' };
 
 const OUTBOX_SCHEMA = 'bookings';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createBookingModule(deps: BookingDeps): BookingModule {
   const { config, db, logger } = deps;
@@ -50,10 +68,17 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
   const seatEcho: EventHandler = async (event) => {
     logger.debug({ event: event.event_type, booking_id: event.payload['booking_id'] }, 'seat event received');
   };
+  const facade: BookingFacade = {
+    async getBookingForPayment(bookingId) {
+      if (!UUID.test(bookingId)) return undefined;
+      const b = await store.findById(db, bookingId);
+      return b && { bookingId: b.id, userId: b.userId, status: b.status, totalPrice: b.totalPrice, currency: b.currency, expiresAt: b.expiresAt };
+    },
+  };
   logger.info({ store: store.kind }, 'booking module ready');
   return {
     name: 'booking',
-    facade: {},
+    facade,
     storeKind: store.kind,
     admin: {
       expireDue: (now) => expireDue(expiry, now),

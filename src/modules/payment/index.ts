@@ -1,18 +1,22 @@
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
+import type { BookingFacade } from '../booking/index.ts';
 import { BookingSource } from './internal/booking-source.ts';
 import { createBookingEventHandlers } from './internal/booking-event-handlers.ts';
 import { createFakeGateway } from './internal/fake-gateway.ts';
 import { GatewayLog } from './internal/gateway-log.ts';
 import { IdempotencyCache } from './internal/idempotency-cache.ts';
 import { IdempotencyStore } from './internal/idempotency-store.ts';
+import { LegacyBookingLink } from './internal/legacy-booking-link.ts';
 import { createLegacyPaymentStore } from './internal/legacy-payment-store.ts';
 import { createOwnPaymentStore } from './internal/own-payment-store.ts';
 import { PaymentService } from './internal/payment-service.ts';
+import { PAYMENT_STORE_METHODS } from './internal/payment-store.ts';
 import { createPaymentRoutes } from './internal/routes.ts';
 import { Settlement } from './internal/settlement.ts';
 import { SnapshotStore } from './internal/snapshot-store.ts';
 import { toPaymentView, type PaymentView } from './internal/views.ts';
 
+export { createPaymentMapping } from './internal/payment-mapping.ts';
 export { paymentCompletedV1, paymentFailedV1, paymentInitiatedV1, paymentRefundedV1 } from './internal/events.ts';
 export { FAKE_TOKENS } from './internal/fake-gateway.ts';
 export type { PaymentView };
@@ -23,19 +27,34 @@ export interface PaymentFacade {
   getPayment(paymentId: string): Promise<PaymentView | undefined>;
 }
 
-export type PaymentModule = BoxofficeModule<PaymentFacade> & { storeKind: 'legacy' | 'own' };
+export type PaymentModule = BoxofficeModule<PaymentFacade>;
+
+export interface PaymentDeps extends PlatformDeps {
+  /**
+   * booking's facade when booking runs in this process: asked for a booking whose snapshot has not
+   * arrived within PAYMENT_SNAPSHOT_WAIT_MS (absent otherwise — the payment then waits only)
+   */
+  booking?: BookingFacade | undefined;
+}
 
 const SCHEMA = 'payments';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createPaymentModule(deps: PlatformDeps): PaymentModule {
+export function createPaymentModule(deps: PaymentDeps): PaymentModule {
   const { config, db, flags, logger, metrics } = deps;
-  if (config.PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS <= config.PAYMENT_GATEWAY_TIMEOUT_MS) {
-    // a request still waiting for the gateway must never look abandoned to the next one
-    throw new RangeError('PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS must be longer than PAYMENT_GATEWAY_TIMEOUT_MS');
+  if (config.PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS <= config.PAYMENT_GATEWAY_TIMEOUT_MS + config.PAYMENT_SNAPSHOT_WAIT_MS) {
+    // a request still waiting for its booking or for the gateway must never look abandoned to the next one
+    throw new RangeError('PAYMENT_IDEMPOTENCY_LOCK_TIMEOUT_MS must be longer than PAYMENT_GATEWAY_TIMEOUT_MS + PAYMENT_SNAPSHOT_WAIT_MS');
   }
   if (config.NODE_ENV === 'production') logger.warn('PAYMENT_GATEWAY=fake: payments are simulated (tok_success, tok_decline, tok_timeout)');
-  const store = config.stores.payment === 'own' ? createOwnPaymentStore(SCHEMA) : createLegacyPaymentStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY);
+  const store = deps.stores.route({
+    module: 'payment',
+    name: 'payments',
+    legacy: createLegacyPaymentStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY),
+    own: createOwnPaymentStore(SCHEMA),
+    methods: PAYMENT_STORE_METHODS,
+  });
+  const legacyBookings = new LegacyBookingLink(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY);
   const gateway = createFakeGateway({
     db,
     schema: SCHEMA,
@@ -57,8 +76,8 @@ export function createPaymentModule(deps: PlatformDeps): PaymentModule {
   const snapshots = new SnapshotStore(SCHEMA);
   const settlement = new Settlement({
     schema: SCHEMA,
-    legacySchema: config.LEGACY_SCHEMA,
     store,
+    legacyBookings,
     keys,
     gateway,
     log,
@@ -72,7 +91,16 @@ export function createPaymentModule(deps: PlatformDeps): PaymentModule {
     store,
     keys,
     cache: new IdempotencyCache({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, logger }),
-    bookings: new BookingSource({ legacySchema: config.LEGACY_SCHEMA, legacyCurrency: config.DEFAULT_CURRENCY, snapshots, flags, logger, metrics }),
+    bookings: new BookingSource({
+      link: legacyBookings,
+      snapshots,
+      defaultCurrency: config.DEFAULT_CURRENCY,
+      booking: deps.booking,
+      snapshotWaitMs: config.PAYMENT_SNAPSHOT_WAIT_MS,
+      flags,
+      logger,
+      metrics,
+    }),
     gateway,
     log,
     settlement,
@@ -87,11 +115,10 @@ export function createPaymentModule(deps: PlatformDeps): PaymentModule {
       return p ? toPaymentView(p, await log.failureReason(db, p.id)) : undefined;
     },
   };
-  logger.info({ store: store.kind, gateway: gateway.name }, 'payment module ready');
+  logger.info({ stores: deps.stores.describe('payment'), gateway: gateway.name, asksBooking: Boolean(deps.booking) }, 'payment module ready');
   return {
     name: 'payment',
     facade,
-    storeKind: store.kind,
     routes: createPaymentRoutes({ service, authenticator: deps.authenticator }),
     workers: [],
     outbox: { schema: SCHEMA },
@@ -105,7 +132,7 @@ export function createPaymentModule(deps: PlatformDeps): PaymentModule {
     async stop() {},
     async health() {
       await db.raw('select 1');
-      return { status: 'ok', details: { store: store.kind, gateway: gateway.name } };
+      return { status: 'ok', details: { stores: deps.stores.describe('payment'), gateway: gateway.name } };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { LegacyReferenceError } from '../../../src/modules/payment/internal/errors.ts';
+import { PaymentExistsError } from '../../../src/modules/payment/internal/errors.ts';
 import { createLegacyPaymentStore } from '../../../src/modules/payment/internal/legacy-payment-store.ts';
 import { createOwnPaymentStore } from '../../../src/modules/payment/internal/own-payment-store.ts';
 import { Databases } from '../../../src/platform/db.ts';
@@ -28,10 +28,11 @@ const newBooking = async () => {
 };
 
 // both run as the payment module's role, as in production
+// the legacy store keeps a payment's own currency (EUR here), not the default the old rows are in
 paymentStoreContract(test, 'legacy store (public.payments)', () => ({
   store: createLegacyPaymentStore('public', 'VND'),
   db: databases.forModule('payment'),
-  currency: 'VND',
+  currency: 'EUR',
   newBooking,
 }));
 paymentStoreContract(test, 'own store (payments.payments)', () => ({
@@ -41,15 +42,33 @@ paymentStoreContract(test, 'own store (payments.payments)', () => ({
   newBooking,
 }));
 
-test('legacy store: a booking the shared tables do not have is LegacyReferenceError (the old foreign keys stay)', async (t) => {
+test('legacy store: a payment may name a booking the shared tables do not have (cross-module keys are gone, ADR 0050)', async (t) => {
   const store = createLegacyPaymentStore('public', 'VND');
   const pool = databases.forModule('payment');
-  await t.throwsAsync(
-    pool.transaction((trx) =>
-      store.insertPending(trx, { id: randomUUID(), bookingId: randomUUID(), userId: randomUUID(), amount: '1.00', currency: 'VND', paymentMethod: 'card', idempotencyKey: randomUUID() }),
-    ),
-    { instanceOf: LegacyReferenceError },
+  const p = await pool.transaction((trx) =>
+    store.insertPending(trx, { id: randomUUID(), bookingId: randomUUID(), userId: randomUUID(), amount: '1.00', currency: 'USD', paymentMethod: 'card', idempotencyKey: randomUUID() }),
   );
+  t.like(await store.findById(pool, p.id), { status: 'pending', currency: 'USD' });
+});
+
+test('legacy store: a row the old system wrote (no currency, status or timestamps) reads as it showed it; a NULL status is pending', async (t) => {
+  const store = createLegacyPaymentStore('public', 'VND');
+  const pool = databases.forModule('payment');
+  const { bookingId, userId } = await newBooking();
+  const id = randomUUID();
+  await databases.forRole('legacy', 'public').table('payments').insert({ id, booking_id: bookingId, user_id: userId, amount: '5', status: null, created_at: null, updated_at: null });
+  t.deepEqual(await store.findById(pool, id), {
+    id, bookingId, userId, amount: '5.00', currency: 'VND', status: 'pending',
+    paymentMethod: null, transactionId: null, idempotencyKey: null, createdAt: new Date(0), updatedAt: new Date(0),
+  });
+  await t.throwsAsync(
+    pool.transaction((trx) => store.insertPending(trx, { id: randomUUID(), bookingId, userId, amount: '5.00', currency: 'VND', paymentMethod: 'card', idempotencyKey: randomUUID() })),
+    { instanceOf: PaymentExistsError },
+    'a NULL status is an active payment',
+  );
+  const completed = await store.markCompleted(pool, id, 'ch_old');
+  t.like(completed, { status: 'completed', transactionId: 'ch_old', currency: 'VND', createdAt: new Date(0) });
+  t.true(completed!.updatedAt.getTime() > 0);
 });
 
 test('own store: the partial unique index refuses a second active payment even without the store’s lock', async (t) => {

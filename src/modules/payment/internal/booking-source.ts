@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../../platform/db.ts';
 import type { FlagContext, Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
-import { normalizeMoney } from '../../../platform/money.ts';
+import type { BookingFacade } from '../../booking/index.ts';
 import { BookingNotFoundError, BookingNotPayableError } from './errors.ts';
+import type { LegacyBookingLink } from './legacy-booking-link.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 /** What a payment needs of a booking, wherever it was read from. */
@@ -14,38 +16,46 @@ export interface PayableBooking {
   totalPrice: string;
   currency: string;
   expiresAt: Date | null;
-  source: 'direct' | 'snapshot';
+  /** the shared bookings table, payment's snapshot, or the booking module itself (its facade) */
+  source: 'direct' | 'snapshot' | 'booking';
 }
 
-interface LegacyBookingRow {
-  id: string;
-  user_id: string;
-  status: string | null;
-  total_price: string;
-  expires_at: Date | null;
-}
+/** What payment asks of the booking module, when booking runs in this process. */
+export type BookingLookup = Pick<BookingFacade, 'getBookingForPayment'>;
 
 export interface BookingSourceOptions {
-  legacySchema: string;
-  /** the legacy tables' prices carry no currency: this one */
-  legacyCurrency: string;
+  /** the old coupling: the shared bookings table */
+  link: LegacyBookingLink;
   snapshots: SnapshotStore;
+  /** a tombstone snapshot has no currency: this one (DEFAULT_CURRENCY) */
+  defaultCurrency: string;
+  /** booking's facade; absent when booking is not hosted in this process */
+  booking?: BookingLookup | undefined;
+  /** how long a missing snapshot is waited for before booking is asked (PAYMENT_SNAPSHOT_WAIT_MS) */
+  snapshotWaitMs: number;
+  /** how often the snapshot is looked for meanwhile */
+  snapshotPollMs?: number;
   flags: Flags;
   logger: Logger;
   metrics: Metrics;
 }
 
 /**
- * Where the amount of a payment comes from (seed 002 §3.4), switched by flags:
- *  - default: the OLD coupling — read the shared `bookings` table directly;
- *  - use_booking_snapshot: read payments.booking_snapshots (filled by consume_booking_events);
+ * Where the amount of a payment comes from, switched by flags:
+ *  - default: the old coupling — the shared `bookings` table (legacy-booking-link.ts);
+ *  - use_booking_snapshot: payments.booking_snapshots (filled by consume_booking_events). booking.created
+ *    travels through the outbox and the broker, so a payment sent right after POST /bookings can arrive
+ *    first: a missing snapshot is waited for briefly, then the booking module is asked through its
+ *    facade (when it runs in this process) — paying at once never sees a 404 for a booking that exists;
  *  - verify_booking_snapshot: read both, log and count every mismatch, and use the direct read
- *    whenever they differ (or the snapshot is missing).
- * Never the client's word: the body carries no amount.
+ *    whenever they differ (or the snapshot is missing) — the snapshot only when the shared table no
+ *    longer has the booking.
+ * Never the client's word: the body carries no amount. Call it outside a transaction: it may wait.
  */
 export class BookingSource {
   private readonly o: BookingSourceOptions;
   private readonly checks;
+  private readonly waits;
 
   constructor(options: BookingSourceOptions) {
     this.o = options;
@@ -54,21 +64,29 @@ export class BookingSource {
       'verify_booking_snapshot: booking snapshot compared with the shared bookings table',
       ['result'],
     );
+    this.waits = options.metrics.counter(
+      'payment_booking_snapshot_waits_total',
+      'Payments that found no booking snapshot yet: it arrived while waiting, booking was asked, or it stayed missing',
+      ['result'],
+    );
   }
 
   /** The booking, read per the flags; undefined when it does not exist (for this path). */
   async read(db: Db, bookingId: string, context: FlagContext): Promise<PayableBooking | undefined> {
     const useSnapshot = this.o.flags.isEnabled('use_booking_snapshot', context);
     const verify = this.o.flags.isEnabled('verify_booking_snapshot', context);
-    if (!verify) return useSnapshot ? this.readSnapshot(db, bookingId) : this.readDirect(db, bookingId);
+    if (!verify) return useSnapshot ? this.fromSnapshot(db, bookingId) : this.o.link.read(db, bookingId);
 
-    const [direct, snapshot] = await Promise.all([this.readDirect(db, bookingId), this.readSnapshot(db, bookingId)]);
+    // the snapshot is waited for here too: one still in flight is not a mismatch
+    const [direct, snapshot] = await Promise.all([this.o.link.read(db, bookingId), this.awaitSnapshot(db, bookingId)]);
     const differences = compare(direct, snapshot);
     if (differences.length === 0) {
       this.checks.inc({ result: 'match' });
+      // neither has it (yet): with the snapshot path on, booking itself is asked, as without verify
+      if (!direct && useSnapshot) return this.askBooking(bookingId);
       return useSnapshot ? snapshot : direct;
     }
-    const result = snapshot ? 'mismatch' : 'snapshot_missing';
+    const result = !snapshot ? 'snapshot_missing' : direct ? 'mismatch' : 'direct_missing';
     this.checks.inc({ result });
     this.o.logger.error(
       {
@@ -80,9 +98,10 @@ export class BookingSource {
         snapshot_status: snapshot?.status ?? null,
         direct_status: direct?.status ?? null,
       },
-      'booking snapshot mismatch; using the shared bookings table',
+      direct ? 'booking snapshot mismatch; using the shared bookings table' : 'booking missing from the shared bookings table; using the snapshot',
     );
-    return direct;
+    // the shared table wins, unless it no longer has the booking (booking writes only its own schema)
+    return direct ?? snapshot;
   }
 
   /** read, then refuse what cannot be paid: not the caller's (404, as if absent) or not pending (409) */
@@ -94,25 +113,6 @@ export class BookingSource {
     return booking;
   }
 
-  /** The old payment service's query of the shared bookings table. */
-  async readDirect(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
-    const row = (await db
-      .withSchema(this.o.legacySchema)
-      .table('bookings')
-      .where({ id: bookingId })
-      .first('id', 'user_id', 'status', 'total_price', 'expires_at')) as LegacyBookingRow | undefined;
-    if (!row) return undefined;
-    return {
-      bookingId: row.id,
-      userId: row.user_id,
-      status: row.status ?? 'pending',
-      totalPrice: normalizeMoney(row.total_price),
-      currency: this.o.legacyCurrency,
-      expiresAt: row.expires_at,
-      source: 'direct',
-    };
-  }
-
   async readSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
     const s = await this.o.snapshots.find(db, bookingId);
     if (!s) return undefined;
@@ -122,10 +122,41 @@ export class BookingSource {
       status: s.status,
       // a tombstone (status event before booking.created) has no price; its status is never pending
       totalPrice: s.totalPrice ?? '0.00',
-      currency: s.currency ?? this.o.legacyCurrency,
+      currency: s.currency ?? this.o.defaultCurrency,
       expiresAt: s.expiresAt,
       source: 'snapshot',
     };
+  }
+
+  /** The snapshot; when it has not arrived within the wait, the booking module's own answer. */
+  private async fromSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
+    return (await this.awaitSnapshot(db, bookingId)) ?? this.askBooking(bookingId);
+  }
+
+  /** The booking module's answer (its facade), when booking runs in this process. */
+  private async askBooking(bookingId: string): Promise<PayableBooking | undefined> {
+    const booking = await this.o.booking?.getBookingForPayment(bookingId);
+    this.waits.inc({ result: booking ? 'asked_booking' : 'missing' });
+    if (!booking) return undefined;
+    this.o.logger.info({ booking_id: bookingId, wait_ms: this.o.snapshotWaitMs }, 'booking snapshot not there yet; read the booking from the booking module');
+    return { ...booking, source: 'booking' };
+  }
+
+  /** The snapshot, looked for again until PAYMENT_SNAPSHOT_WAIT_MS has passed (booking.created in flight). */
+  private async awaitSnapshot(db: Db, bookingId: string): Promise<PayableBooking | undefined> {
+    const first = await this.readSnapshot(db, bookingId);
+    if (first) return first;
+    const deadline = Date.now() + this.o.snapshotWaitMs;
+    const poll = this.o.snapshotPollMs ?? 25;
+    for (let left = deadline - Date.now(); left > 0; left = deadline - Date.now()) {
+      await sleep(Math.min(poll, left));
+      const found = await this.readSnapshot(db, bookingId);
+      if (found) {
+        this.waits.inc({ result: 'arrived' });
+        return found;
+      }
+    }
+    return undefined;
   }
 }
 
@@ -138,19 +169,4 @@ function compare(direct: PayableBooking | undefined, snapshot: PayableBooking | 
   if (direct.userId !== snapshot.userId) fields.push('user_id');
   if (direct.status !== snapshot.status) fields.push('status');
   return fields;
-}
-
-/**
- * The OLD coupling on the legacy path (use_payment_events off): a successful payment sets the shared
- * bookings row to confirmed itself. Done in the payment's own transaction (the old service did it in a
- * second one — seed §3 "non-atomic payment + booking update"). False when the row was no longer pending.
- */
-export async function confirmLegacyBooking(db: Db, legacySchema: string, bookingId: string): Promise<boolean> {
-  const updated = await db
-    .withSchema(legacySchema)
-    .table('bookings')
-    .where({ id: bookingId, status: 'pending' })
-    .update({ status: 'confirmed', updated_at: new Date() })
-    .returning('id');
-  return updated.length > 0;
 }

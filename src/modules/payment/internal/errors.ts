@@ -62,13 +62,6 @@ export class PaymentNotFoundError extends NotFoundError {
   }
 }
 
-/** The legacy payments table's foreign keys refuse a booking or user it does not have. */
-export class LegacyReferenceError extends ConflictError {
-  constructor() {
-    super('the booking or its user is not in the legacy tables the legacy payment store writes to', 'legacy-reference');
-  }
-}
-
 /** The gateway did not answer in time: nothing is known about the charge, and retrying with the key is safe. */
 export class PaymentGatewayTimeoutError extends DomainError {
   constructor(paymentId: string) {

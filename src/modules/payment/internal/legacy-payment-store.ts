@@ -1,6 +1,6 @@
-import { sqlState, type Db } from '../../../platform/db.ts';
+import type { Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
-import { LegacyReferenceError, PaymentExistsError } from './errors.ts';
+import { PaymentExistsError } from './errors.ts';
 import {
   ACTIVE_PAYMENT_STATUSES,
   lockBookingForPayment,
@@ -10,12 +10,16 @@ import {
   type PaymentStore,
 } from './payment-store.ts';
 
-/** The old shared table: no currency column, nullable status and timestamps without time zone. */
+/**
+ * The old shared table: nullable status and timestamps without time zone, and a currency column the
+ * strangler migration added (legacy 0006) — NULL on every row the old system wrote.
+ */
 interface LegacyRow {
   id: string;
   booking_id: string;
   user_id: string;
   amount: string;
+  currency: string | null;
   status: string | null;
   payment_method: string | null;
   transaction_id: string | null;
@@ -27,19 +31,20 @@ interface LegacyRow {
 const EPOCH = new Date(0);
 
 /**
- * The legacy shared `payments` table, as the old payment service used it. Its prices carry no currency:
- * every row is in the configured currency (what the legacy bookings were priced in). Its foreign keys to
- * the shared bookings and users tables stay: a payment for a booking the legacy tables do not have is
- * LegacyReferenceError.
+ * The legacy shared `payments` table, as the old payment service used it, plus the currency the own
+ * schema keeps: written for every new payment, so nothing is lost on this side. The old system priced
+ * everything in one currency, so its rows (currency NULL) are in `defaultCurrency`. The old foreign keys
+ * to the shared bookings and users tables are gone (ADR 0050): a payment may name a booking that lives
+ * only in the booking schema.
  */
-export function createLegacyPaymentStore(schema: string, currency: string): PaymentStore {
+export function createLegacyPaymentStore(schema: string, defaultCurrency: string): PaymentStore {
   const payments = (db: Db) => db.withSchema(schema).table<LegacyRow>('payments');
   const toRecord = (r: LegacyRow): PaymentRecord => ({
     id: r.id,
     bookingId: r.booking_id,
     userId: r.user_id,
     amount: normalizeMoney(r.amount),
-    currency,
+    currency: r.currency ?? defaultCurrency,
     status: (r.status ?? 'pending') as PaymentStatus,
     paymentMethod: r.payment_method,
     transactionId: r.transaction_id,
@@ -50,6 +55,7 @@ export function createLegacyPaymentStore(schema: string, currency: string): Paym
   const transition = async (db: Db, id: string, from: PaymentStatus, to: PaymentStatus, patch: Partial<LegacyRow> = {}) => {
     const [row] = await payments(db)
       .where({ id })
+      // the old system left status NULL for a payment it had just created: that is pending
       .where((q) => (from === 'pending' ? q.where('status', 'pending').orWhereNull('status') : q.where('status', from)))
       .update({ ...patch, status: to, updated_at: new Date() })
       .returning('*');
@@ -57,7 +63,6 @@ export function createLegacyPaymentStore(schema: string, currency: string): Paym
   };
 
   return {
-    kind: 'legacy',
     async insertPending(trx, p) {
       await lockBookingForPayment(trx, p.bookingId);
       const active = (await payments(trx)
@@ -66,47 +71,26 @@ export function createLegacyPaymentStore(schema: string, currency: string): Paym
         .first('id', 'status')) as { id: string; status: string | null } | undefined;
       if (active) throw new PaymentExistsError(active.id, active.status ?? 'pending');
       const now = p.createdAt ?? new Date();
-      try {
-        const [row] = await payments(trx)
-          .insert({
-            id: p.id,
-            booking_id: p.bookingId,
-            user_id: p.userId,
-            amount: p.amount,
-            status: 'pending',
-            payment_method: p.paymentMethod,
-            transaction_id: null,
-            idempotency_key: p.idempotencyKey,
-            created_at: now,
-            updated_at: now,
-          })
-          .returning('*');
-        return toRecord(row as LegacyRow);
-      } catch (err) {
-        if (sqlState(err) === '23503') throw new LegacyReferenceError();
-        throw err;
-      }
-    },
-    ...paymentReads(payments, toRecord),
-    markCompleted: (db, id, transactionId) => transition(db, id, 'pending', 'completed', { transaction_id: transactionId }),
-    markFailed: (db, id) => transition(db, id, 'pending', 'failed'),
-    markRefunded: (db, id) => transition(db, id, 'completed', 'refunded'),
-    async upsert(db, p) {
-      await payments(db)
+      const [row] = await payments(trx)
         .insert({
           id: p.id,
           booking_id: p.bookingId,
           user_id: p.userId,
           amount: p.amount,
-          status: p.status,
+          currency: p.currency,
+          status: 'pending',
           payment_method: p.paymentMethod,
-          transaction_id: p.transactionId,
+          transaction_id: null,
           idempotency_key: p.idempotencyKey,
-          created_at: p.createdAt,
-          updated_at: p.updatedAt,
+          created_at: now,
+          updated_at: now,
         })
-        .onConflict('id')
-        .merge();
+        .returning('*');
+      return toRecord(row as LegacyRow);
     },
+    ...paymentReads(payments, toRecord),
+    markCompleted: (db, id, transactionId) => transition(db, id, 'pending', 'completed', { transaction_id: transactionId }),
+    markFailed: (db, id) => transition(db, id, 'pending', 'failed'),
+    markRefunded: (db, id) => transition(db, id, 'completed', 'refunded'),
   };
 }

@@ -38,20 +38,6 @@ const toRecord = (r: Row): PaymentRecord => ({
   updatedAt: r.updated_at,
 });
 
-const toRow = (p: PaymentRecord): Row => ({
-  id: p.id,
-  booking_id: p.bookingId,
-  user_id: p.userId,
-  amount: p.amount,
-  currency: p.currency,
-  status: p.status,
-  payment_method: p.paymentMethod,
-  transaction_id: p.transactionId,
-  idempotency_key: p.idempotencyKey,
-  created_at: p.createdAt,
-  updated_at: p.updatedAt,
-});
-
 /**
  * payments.payments — the module's own table (timestamptz, a currency per payment, status checked, and
  * a partial unique index that allows one pending-or-completed payment per booking).
@@ -71,7 +57,6 @@ export function createOwnPaymentStore(schema = 'payments'): PaymentStore {
   };
 
   return {
-    kind: 'own',
     async insertPending(trx, p) {
       await lockBookingForPayment(trx, p.bookingId);
       const active = await activeOf(trx, p.bookingId);
@@ -106,8 +91,5 @@ export function createOwnPaymentStore(schema = 'payments'): PaymentStore {
     markCompleted: (db, id, transactionId) => transition(db, id, 'pending', 'completed', { transaction_id: transactionId }),
     markFailed: (db, id) => transition(db, id, 'pending', 'failed'),
     markRefunded: (db, id) => transition(db, id, 'completed', 'refunded'),
-    async upsert(db, p) {
-      await payments(db).insert(toRow(p)).onConflict('id').merge();
-    },
   };
 }

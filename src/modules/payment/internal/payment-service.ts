@@ -45,7 +45,7 @@ export interface IdempotentResponse {
 /**
  * POST /api/v1/payments as Stripe-like idempotent atomic phases (ADR 0031):
  *   1. begin        tx: claim the key (or replay / 409 / 422 / resume)               → started
- *   2. create       tx: read the booking, insert the pending payment, payment.initiated → payment_created
+ *   2. create       read the booking, then tx: insert the pending payment, payment.initiated → payment_created
  *   3. charge       the gateway call under the payment's own gateway key (no transaction open)
  *   4. finish       tx: log the call, settle the payment (+ event or legacy booking update),
  *                       store the response                                              → finished
@@ -99,8 +99,9 @@ export class PaymentService {
   private async createPayment(record: IdempotencyKeyRecord, body: CreatePaymentBody): Promise<IdempotencyKeyRecord> {
     const { db, keys, store, bookings, settlement } = this.d;
     try {
+      // before the transaction: the read may wait for a booking snapshot still on its way
+      const booking = await bookings.payable(db, body.booking_id, record.userId);
       const payment = await db.transaction(async (trx) => {
-        const booking = await bookings.payable(trx, body.booking_id, record.userId);
         const p = await store.insertPending(trx, {
           id: randomUUID(),
           bookingId: booking.bookingId,

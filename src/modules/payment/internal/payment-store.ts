@@ -1,4 +1,5 @@
 import type { Db, Knex } from '../../../platform/db.ts';
+import type { StoreMethods } from '../../../platform/mapping/store-routing.ts';
 
 export type PaymentStatus = 'pending' | 'completed' | 'failed' | 'refunded';
 /** a booking has at most one payment in these statuses: being paid, or paid */
@@ -29,10 +30,11 @@ export type NewPayment = Pick<PaymentRecord, 'id' | 'bookingId' | 'userId' | 'am
 /**
  * Where payments live: the legacy shared `payments` table or the payments schema's own. Both pass
  * test/modules/payment/payment-store.contract.ts. Methods take the pool or an open transaction, so a
- * state change and its outbox event (or, on the legacy path, the booking update) commit together.
+ * state change and its outbox event (or, on the old path, the booking update) commit together. Copying
+ * payments between the two tables (dual-write, backfill, repair) is the mapping's job
+ * (payment-mapping.ts), not the store's.
  */
 export interface PaymentStore {
-  readonly kind: 'legacy' | 'own';
   /**
    * A new pending payment, in the caller's transaction. Throws PaymentExistsError (naming the payment)
    * when the booking already has a pending or completed payment — concurrent inserts for one booking
@@ -50,12 +52,18 @@ export interface PaymentStore {
   markFailed(db: Db, id: string): Promise<PaymentRecord | undefined>;
   /** completed → refunded; undefined when the payment was not completed */
   markRefunded(db: Db, id: string): Promise<PaymentRecord | undefined>;
-  /** keyset page by id, for backfill and reconciliation */
-  listAfter(db: Db, afterId: string | null, limit: number): Promise<PaymentRecord[]>;
-  /** insert or overwrite a whole row with the same id (dual-write, backfill, repair) */
-  upsert(db: Db, payment: PaymentRecord): Promise<void>;
-  count(db: Db): Promise<number>;
 }
+
+/** How the routing store may route each method (src/platform/mapping/store-routing.ts). */
+export const PAYMENT_STORE_METHODS: StoreMethods<PaymentStore> = {
+  insertPending: 'write',
+  findById: { read: 'payments' },
+  lockById: 'lock',
+  findByBooking: { read: 'payments' },
+  markCompleted: 'write',
+  markFailed: 'write',
+  markRefunded: 'write',
+};
 
 /** Serializes payment inserts for one booking (both stores; the legacy table has no constraint for it). */
 export async function lockBookingForPayment(trx: Knex.Transaction, bookingId: string): Promise<void> {
@@ -64,12 +72,12 @@ export async function lockBookingForPayment(trx: Knex.Transaction, bookingId: st
 
 /**
  * The reads both stores answer with the same SQL; only the row → record mapping differs (the legacy
- * table has no currency, a nullable status and nullable timestamps).
+ * table has a nullable currency, status and timestamps).
  */
 export function paymentReads<R>(
   payments: (db: Db) => Knex.QueryBuilder,
   toRecord: (row: R) => PaymentRecord,
-): Pick<PaymentStore, 'findById' | 'lockById' | 'findByBooking' | 'listAfter' | 'count'> {
+): Pick<PaymentStore, 'findById' | 'lockById' | 'findByBooking'> {
   return {
     async findById(db, id) {
       const row = (await payments(db).where({ id }).first()) as R | undefined;
@@ -80,17 +88,9 @@ export function paymentReads<R>(
       return row ? toRecord(row) : undefined;
     },
     async findByBooking(db, bookingId) {
-      const rows = (await payments(db).where({ booking_id: bookingId }).orderBy('created_at').orderBy('id')) as R[];
+      // NULLS FIRST: a legacy row without created_at reads as the epoch, so it is the oldest on both sides
+      const rows = (await payments(db).where({ booking_id: bookingId }).orderByRaw('created_at ASC NULLS FIRST, id')) as R[];
       return rows.map(toRecord);
-    },
-    async listAfter(db, afterId, limit) {
-      const q = payments(db).orderBy('id').limit(limit);
-      if (afterId) q.where('id', '>', afterId);
-      return ((await q) as R[]).map(toRecord);
-    },
-    async count(db) {
-      const [{ n }] = (await payments(db).count({ n: '*' })) as [{ n: string }];
-      return Number(n);
     },
   };
 }

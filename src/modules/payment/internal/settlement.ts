@@ -3,20 +3,21 @@ import { buildEnvelope } from '../../../platform/events/envelope.ts';
 import { appendToOutbox } from '../../../platform/events/outbox.ts';
 import type { Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
-import { confirmLegacyBooking } from './booking-source.ts';
 import { PaymentBusyError } from './errors.ts';
 import { paymentCompletedV1, paymentFailedV1, paymentRefundedV1 } from './events.ts';
 import { chargeKey, refundKey, withDeadline, type PaymentGateway } from './gateway.ts';
 import { failureStatus, type GatewayLog } from './gateway-log.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
+import type { LegacyBookingLink } from './legacy-booking-link.ts';
 import { ACTIVE_PAYMENT_STATUSES, type PaymentRecord, type PaymentStore } from './payment-store.ts';
 
 export const SOURCE = 'payment';
 
 export interface SettlementDeps {
   schema: string;
-  legacySchema: string;
   store: PaymentStore;
+  /** the old coupling: confirms the shared bookings row while use_payment_events is off */
+  legacyBookings: LegacyBookingLink;
   keys: IdempotencyStore;
   gateway: PaymentGateway;
   log: GatewayLog;
@@ -28,7 +29,8 @@ export interface SettlementDeps {
 /**
  * A payment's state changes together with what they cause, each inside the caller's transaction:
  *  - use_payment_events on: the matching payment.* event goes to the outbox (the saga moves the booking);
- *  - off (the old behaviour): a completed payment confirms the shared bookings row itself; no events.
+ *  - off (the old behaviour): a completed payment confirms the shared bookings row itself
+ *    (legacy-booking-link.ts); no events.
  */
 export class Settlement {
   private readonly d: SettlementDeps;
@@ -74,7 +76,7 @@ export class Settlement {
       );
       return { payment: done, legacyMissed: false };
     }
-    const confirmed = await confirmLegacyBooking(trx, this.d.legacySchema, p.bookingId);
+    const confirmed = await this.d.legacyBookings.confirm(trx, p.bookingId);
     if (!confirmed) this.d.logger.warn({ payment_id: p.id, booking_id: p.bookingId }, 'legacy path: the booking was no longer pending when its payment completed');
     return { payment: done, legacyMissed: !confirmed };
   }
