@@ -6,7 +6,11 @@ import { installSyncObjects } from './migration/sql/install.ts';
 import { separateDatabaseObjects } from './migration/sql/sync-objects.ts';
 import { allMappings } from './module-registry.ts';
 
-export type SetupConfig = Pick<Config, 'DATABASE_URL' | 'DB_ROLE_PREFIX' | 'LEGACY_SCHEMA'> & Partial<Pick<Config, 'moduleDatabaseUrls'>>;
+/**
+ * What setup needs. DEFAULT_CURRENCY is part of it because mappings bake it into the generated SQL (the
+ * currency old legacy rows without one are read in); the mappings see this object as their Config.
+ */
+export type SetupConfig = Pick<Config, 'DATABASE_URL' | 'DB_ROLE_PREFIX' | 'LEGACY_SCHEMA' | 'DEFAULT_CURRENCY'> & Partial<Pick<Config, 'moduleDatabaseUrls'>>;
 
 export interface SetupReport extends MigrateReport {
   /** mapped aggregates whose dual-write functions and triggers were (re)installed */

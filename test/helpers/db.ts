@@ -26,6 +26,8 @@ function templateName(): string {
     ...filesUnder(join(root, 'src/migration/sql')).sort(),
     ...filesUnder(join(root, 'src/modules')).filter((f) => f.endsWith('-mapping.ts')).sort(),
     join(root, 'src/setup-database.ts'),
+    // and the settings this file builds the template with (e.g. the default currency the mappings bake in)
+    fileURLToPath(import.meta.url),
     join(root, 'src/module-registry.ts'),
   ]) {
     hash.update(file).update(readFileSync(file));
@@ -67,7 +69,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       if (exists.rowCount === 0) {
         const building = `${template}_build`;
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
-        await setupDatabase({ DATABASE_URL: `${PG_BASE}/${building}`, DB_ROLE_PREFIX: 'boxoffice_', LEGACY_SCHEMA: 'public' });
+        await setupDatabase({ DATABASE_URL: `${PG_BASE}/${building}`, DB_ROLE_PREFIX: 'boxoffice_', LEGACY_SCHEMA: 'public', DEFAULT_CURRENCY: 'VND' });
         await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
         const stale = await admin.query<{ datname: string }>(
           `SELECT datname FROM pg_database WHERE datname LIKE 'bo\\_tpl\\_%' AND datname <> $1`,
