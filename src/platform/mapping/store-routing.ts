@@ -1,5 +1,5 @@
 import type { ModuleName } from '../config.ts';
-import type { Db } from '../db.ts';
+import type { Db, Knex } from '../db.ts';
 import type { Side } from './aggregate-mapping.ts';
 
 /**
@@ -27,7 +27,9 @@ export interface AggregateRead {
   ignore?: string[];
 }
 
-type AnyMethod = (db: Db, ...args: never[]) => Promise<unknown>;
+// a method may insist on an open transaction (`trx: Knex.Transaction`) — e.g. one that takes a
+// transaction-scoped lock — or take either (`db: Db`); the routing store passes on what it was given
+type AnyMethod = (db: Knex.Transaction, ...args: never[]) => Promise<unknown>;
 
 /** One entry per method of the store; a method missing here, or not taking `db` first, does not compile. */
 export type StoreMethods<S> = {
