@@ -3,7 +3,7 @@ import { MODULE_NAMES } from './platform/config.ts';
 import type { ModuleMapping } from './platform/mapping/aggregate-mapping.ts';
 import type { PlatformDeps } from './platform/module.ts';
 import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
-import { createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
+import { createBookingMapping, createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
 import { createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
 import { createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
 import { createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
@@ -65,7 +65,7 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   },
   booking: {
     name: 'booking',
-    mapping: () => none('booking', 'bookings'),
+    mapping: (config) => createBookingMapping({ legacySchema: config.LEGACY_SCHEMA, currency: config.DEFAULT_CURRENCY }),
     create: (deps, facades) =>
       createBookingModule({ ...deps, movie: required(facades.movie, 'SERVICE_URL_MOVIE is required when MODULES includes booking but not movie') }),
   },

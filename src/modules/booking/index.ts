@@ -11,6 +11,7 @@ import { createSagaState } from './internal/saga-state.ts';
 import { SeatHolds } from './internal/seat-holds.ts';
 import type { BookingView } from './internal/views.ts';
 
+export { createBookingMapping } from './internal/booking-mapping.ts';
 export { bookingCancelledV1, bookingConfirmedV1, bookingCreatedV1, bookingExpiredV1 } from './internal/events.ts';
 export type { BookingView };
 
