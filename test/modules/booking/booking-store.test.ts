@@ -7,15 +7,18 @@ import { Databases } from '../../../src/platform/db.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { bookingStoreContract, type ShowtimeFixture } from './booking-store.contract.ts';
 
-let db: TestDatabase;
+// a database per store variant: the contract's sweeper case claims every due booking of the tables it uses
+let dbs: TestDatabase[] = [];
 let databases: Databases;
+let newShowtimes: Databases;
 test.before(async () => {
-  db = await createTestDatabase();
-  databases = new Databases({ DATABASE_URL: db.url, DB_POOL_MAX: 10, DB_ROLE_PREFIX: 'boxoffice_' });
+  dbs = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  [databases, newShowtimes] = dbs.map((d) => new Databases({ DATABASE_URL: d.url, DB_POOL_MAX: 10, DB_ROLE_PREFIX: 'boxoffice_' })) as [Databases, Databases];
 });
 test.after.always(async () => {
   await databases?.closeAll();
-  await db?.drop();
+  await newShowtimes?.closeAll();
+  for (const d of dbs) await d.drop();
 });
 
 /**
@@ -57,7 +60,7 @@ const legacyStore = () => createLegacyBookingStore('public', 'VND');
 bookingStoreContract(test, 'legacy store (shared tables)', () => ({ store: legacyStore(), db: databases.forModule('booking'), showtime, user }));
 // the shared tables no longer need the showtime row: movie may create showtimes only in its own schema
 bookingStoreContract(test, 'legacy store, showtime only in the movie schema', () => ({
-  store: legacyStore(), db: databases.forModule('booking'), showtime: (n) => showtime(n, false), user,
+  store: legacyStore(), db: newShowtimes.forModule('booking'), showtime: (n) => showtime(n, false), user,
 }));
 bookingStoreContract(test, 'own store (bookings schema)', () => ({ store: createOwnBookingStore(), db: databases.forModule('booking'), showtime, user }));
 
