@@ -55,12 +55,13 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
   t('a booking keeps what it was made with: seat prices and snapshots, currency, email — not the catalog\'s today', async (tc, f) => {
     const s = await f.showtime(3);
     const user = await f.user();
-    // a tier price, a renamed seat and a currency other than the configured one: none of it is in the catalog tables
-    const seats = [{ ...s.seats[0]!, price: '75000.50', type: 'vip' }, { ...s.seats[2]!, row: 'Z', number: 99 }];
+    // a tier price, a renamed seat and a currency other than the configured one: none of it is in the catalog
+    // tables; and a total above what the old bookings.total_price held before legacy 0008
+    const seats = [{ ...s.seats[0]!, price: '150000000.50', type: 'vip' }, { ...s.seats[2]!, row: 'Z', number: 99 }];
     const b = { ...newBooking(s, user, seats, 900_000, 'EUR'), userEmail: `kept-${user.email}` };
     await insert(f, b);
     const got = await f.store.findById(f.db, b.id);
-    tc.like(got, { totalPrice: '125000.50', currency: 'EUR', userEmail: b.userEmail });
+    tc.like(got, { totalPrice: '150050000.50', currency: 'EUR', userEmail: b.userEmail });
     tc.deepEqual(got?.seats, b.seats);
     tc.deepEqual(got?.snapshot, b.snapshot);
   });
