@@ -62,8 +62,9 @@ export function createBookingMapping(options: BookingMappingOptions): ModuleMapp
                 f.timestamp('created_at', { read: legacy.seatCreatedAt }),
               ],
               extraColumns: [seatShowtime],
-              // a surrogate key each side draws itself; within its booking a seat row is its seat_id
-              ignoredColumns: ['id'],
+              // id: a surrogate key each side draws itself (within its booking a seat row is its seat_id);
+              // showtime_id: derived from the booking on write, so a change to it alone changes no document
+              ignoredColumns: ['id', 'showtime_id'],
             },
           ],
           afterWrite: [
@@ -110,7 +111,9 @@ export function createBookingMapping(options: BookingMappingOptions): ModuleMapp
                 // what the partial unique index (showtime_id, seat_id) WHERE active keeps to one booking
                 { column: 'active', write: `(d->>'status') IN ${ACTIVE}` },
               ],
-              ignoredColumns: ['id'],
+              // derived from the document on write (extraColumns): own finish clears `active` after it
+              // has changed the status, and that second statement need not be copied again
+              ignoredColumns: ['id', 'showtime_id', 'active'],
             },
           ],
         },
