@@ -3,7 +3,7 @@ import { MODULE_NAMES } from './platform/config.ts';
 import type { ModuleMapping } from './platform/mapping/aggregate-mapping.ts';
 import type { PlatformDeps } from './platform/module.ts';
 import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
-import { createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
+import { createBookingMapping, createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
 import { createMovieMapping, createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
 import { createNotificationMapping, createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
 import { createPaymentMapping, createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
@@ -44,8 +44,6 @@ function required<T>(facade: T | undefined, message: string): T {
   return facade;
 }
 
-const none = (module: ModuleName, ownSchema: string): ModuleMapping => ({ module, ownSchema, aggregates: [], ownOnly: [] });
-
 /**
  * Every module, in dependency order (which is also the documented cutover order). The composition root
  * and the CLI walk this list; adding a module is one entry here, not an `if` in either.
@@ -65,7 +63,7 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   },
   booking: {
     name: 'booking',
-    mapping: () => none('booking', 'bookings'),
+    mapping: (config) => createBookingMapping({ legacySchema: config.LEGACY_SCHEMA, currency: config.DEFAULT_CURRENCY }),
     create: (deps, facades) =>
       createBookingModule({ ...deps, movie: required(facades.movie, 'SERVICE_URL_MOVIE is required when MODULES includes booking but not movie') }),
   },

@@ -5,11 +5,13 @@ import { BookingService } from './internal/booking-service.ts';
 import { createLegacyBookingStore } from './internal/legacy-booking-store.ts';
 import { createOwnBookingStore } from './internal/own-booking-store.ts';
 import { createPaymentEventHandlers } from './internal/payment-event-handlers.ts';
+import { BOOKING_STORE_METHODS } from './internal/types.ts';
 import { createBookingRoutes } from './internal/routes.ts';
 import { createSagaState } from './internal/saga-state.ts';
 import { SeatHolds } from './internal/seat-holds.ts';
 import type { BookingView } from './internal/views.ts';
 
+export { createBookingMapping } from './internal/booking-mapping.ts';
 export { bookingCancelledV1, bookingConfirmedV1, bookingCreatedV1, bookingExpiredV1 } from './internal/events.ts';
 export type { BookingView };
 
@@ -42,21 +44,28 @@ export interface BookingDeps extends PlatformDeps {
 export interface BookingAdmin {
   /** expire due pending bookings now (what the sweeper does every BOOKING_SWEEP_INTERVAL_MS) */
   expireDue(now?: Date): Promise<number>;
-  /** seat → booking of every seat held or sold in the showtime, from the selected store */
+  /** seat → booking of every seat held or sold in the showtime, from the side reads go to */
   activeSeats(showtimeId: string): Promise<{ seatId: string; bookingId: string }[]>;
   /** the Redis key of a seat hold / of the old showtime lock (for operators and tests) */
   seatHoldKey(showtimeId: string, seatId: string): string;
   showtimeLockKey(showtimeId: string): string;
 }
 
-export type BookingModule = BoxofficeModule<BookingFacade> & { admin: BookingAdmin; storeKind: 'legacy' | 'own' };
+export type BookingModule = BoxofficeModule<BookingFacade> & { admin: BookingAdmin };
 
 const OUTBOX_SCHEMA = 'bookings';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createBookingModule(deps: BookingDeps): BookingModule {
   const { config, db, logger } = deps;
-  const store = config.stores.booking === 'own' ? createOwnBookingStore(OUTBOX_SCHEMA) : createLegacyBookingStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY);
+  const store = deps.stores.route({
+    module: 'booking',
+    name: 'bookings',
+    legacy: createLegacyBookingStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY),
+    own: createOwnBookingStore(OUTBOX_SCHEMA),
+    methods: BOOKING_STORE_METHODS,
+  });
+  const stores = () => deps.stores.describe('booking');
   const saga = createSagaState(OUTBOX_SCHEMA);
   const holds = new SeatHolds({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const service = new BookingService({
@@ -75,11 +84,10 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
       return b && { bookingId: b.id, userId: b.userId, status: b.status, totalPrice: b.totalPrice, currency: b.currency, expiresAt: b.expiresAt };
     },
   };
-  logger.info({ store: store.kind }, 'booking module ready');
+  logger.info({ stores: stores() }, 'booking module ready');
   return {
     name: 'booking',
     facade,
-    storeKind: store.kind,
     admin: {
       expireDue: (now) => expireDue(expiry, now),
       activeSeats: (showtimeId) => store.activeSeats(db, showtimeId),
@@ -93,7 +101,7 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
       queue: 'booking-service.events',
       bindings: ['payment.*', 'seat.*'],
       handlers: {
-        ...createPaymentEventHandlers({ store, saga, holds, logger }),
+        ...createPaymentEventHandlers({ store, saga, holds, logger, stores }),
         'seat.reserved': seatEcho, 'seat.released': seatEcho, 'seat.confirmed': seatEcho,
       },
     },
@@ -101,7 +109,7 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
     async stop() {},
     async health() {
       await db.raw('select 1');
-      return { status: 'ok', details: { store: store.kind } };
+      return { status: 'ok', details: { stores: stores() } };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
 import type { Knex } from '../../../src/platform/db.ts';
+import { sumMoney } from '../../../src/platform/money.ts';
 import { SeatsTakenError } from '../../../src/modules/booking/internal/errors.ts';
 import type { BookedSeat, BookingStore, NewBooking } from '../../../src/modules/booking/internal/types.ts';
 import type { ShowtimeSnapshot } from '../../../src/modules/movie/index.ts';
@@ -15,9 +16,9 @@ export interface BookingFixture {
   store: BookingStore;
   /** the booking module's pool (its role) */
   db: Knex;
-  /** a showtime with `n` seats priced 50000.00 (in the shared tables too, which the legacy store references) */
+  /** a showtime with `n` seats priced 50000.00 (the stores take its snapshot and seats as given) */
   showtime(n: number): Promise<ShowtimeFixture>;
-  /** a user id the store may reference */
+  /** a user the booking is for */
   user(): Promise<{ id: string; email: string }>;
 }
 
@@ -25,11 +26,11 @@ export interface BookingFixture {
 export function bookingStoreContract(test: TestFn, name: string, fixture: () => BookingFixture): void {
   const t = (title: string, fn: (t: ExecutionContext, f: BookingFixture) => Promise<void>) => test(`${name}: ${title}`, (tc) => fn(tc, fixture()));
 
-  const newBooking = (s: ShowtimeFixture, user: { id: string; email: string }, seats: BookedSeat[], expiresInMs = 900_000): NewBooking => {
+  const newBooking = (s: ShowtimeFixture, user: { id: string; email: string }, seats: BookedSeat[], expiresInMs = 900_000, currency = 'VND'): NewBooking => {
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     return {
-      id: randomUUID(), userId: user.id, userEmail: user.email, showtimeId: s.showtimeId, snapshot: s.snapshot,
-      totalPrice: `${50000 * seats.length}.00`, currency: 'VND', expiresAt: new Date(now.getTime() + expiresInMs), createdAt: now,
+      id: randomUUID(), userId: user.id, userEmail: user.email, showtimeId: s.showtimeId, snapshot: { ...s.snapshot, currency },
+      totalPrice: sumMoney(seats.map((x) => x.price)), currency, expiresAt: new Date(now.getTime() + expiresInMs), createdAt: now,
       seats: [...seats].sort((a, b) => (a.seatId < b.seatId ? -1 : 1)),
     };
   };
@@ -44,11 +45,25 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
     tc.like(got, { id: b.id, userId: user.id, userEmail: user.email, showtimeId: s.showtimeId, status: 'pending', totalPrice: '100000.00', currency: 'VND' });
     tc.is(got?.expiresAt?.getTime(), b.expiresAt.getTime());
     tc.deepEqual(got?.seats, b.seats);
-    tc.like(got?.snapshot, { showtime_id: s.showtimeId, movie_title: s.snapshot.movie_title, theater_name: s.snapshot.theater_name, base_price: '50000.00' });
+    tc.deepEqual(got?.snapshot, b.snapshot);
     const list = await f.store.listByUser(f.db, user.id, { limit: 10, offset: 0 });
     tc.is(list.total, 1);
     tc.is(list.items[0]?.id, b.id);
     tc.is(await f.store.findById(f.db, randomUUID()), undefined);
+  });
+
+  t('a booking keeps what it was made with: seat prices and snapshots, currency, email — not the catalog\'s today', async (tc, f) => {
+    const s = await f.showtime(3);
+    const user = await f.user();
+    // a tier price, a renamed seat and a currency other than the configured one: none of it is in the catalog
+    // tables; and a total above what the old bookings.total_price held before legacy 0008
+    const seats = [{ ...s.seats[0]!, price: '150000000.50', type: 'vip' }, { ...s.seats[2]!, row: 'Z', number: 99 }];
+    const b = { ...newBooking(s, user, seats, 900_000, 'EUR'), userEmail: `kept-${user.email}` };
+    await insert(f, b);
+    const got = await f.store.findById(f.db, b.id);
+    tc.like(got, { totalPrice: '150050000.50', currency: 'EUR', userEmail: b.userEmail });
+    tc.deepEqual(got?.seats, b.seats);
+    tc.deepEqual(got?.snapshot, b.snapshot);
   });
 
   t('a seat of an active booking is refused with SeatsTakenError naming only the taken seats; nothing is written', async (tc, f) => {
@@ -80,12 +95,12 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
       tc.is((await f.store.lockById(trx, first.id))?.status, 'pending');
       await f.store.finish(trx, first.id, 'cancelled', 'test');
     });
-    tc.is((await f.store.findById(f.db, first.id))?.status, 'cancelled');
+    tc.like(await f.store.findById(f.db, first.id), { status: 'cancelled', cancelReason: 'test' });
     tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), []);
     const second = newBooking(s, user, [s.seats[0]!]);
     await insert(f, second);
     await f.db.transaction((trx) => f.store.finish(trx, first.id, 'expired', 'late'));
-    tc.is((await f.store.findById(f.db, first.id))?.status, 'cancelled', 'a finished booking stays as it is');
+    tc.like(await f.store.findById(f.db, first.id), { status: 'cancelled', cancelReason: 'test' }, 'a finished booking stays as it is');
     tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), [{ seatId: s.seats[0]!.seatId, bookingId: second.id }]);
   });
 
@@ -108,10 +123,14 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
   t('writes inside a rolled-back transaction leave nothing', async (tc, f) => {
     const s = await f.showtime(1);
     const b = newBooking(s, await f.user(), [s.seats[0]!]);
-    await f.db.transaction(async (trx) => {
-      await f.store.insertPending(trx, b);
-      throw new Error('rollback');
-    }).catch(() => undefined);
+    const inserted: string[] = [];
+    const rolledBack = f.db.transaction(async (trx) => {
+      inserted.push((await f.store.insertPending(trx, b)).id);
+      throw new Error('planned rollback');
+    });
+    // the insert itself must have worked: only the planned error may end the transaction
+    await tc.throwsAsync(rolledBack, { message: 'planned rollback' });
+    tc.deepEqual(inserted, [b.id]);
     tc.is(await f.store.findById(f.db, b.id), undefined);
     tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), []);
   });

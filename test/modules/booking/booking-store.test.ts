@@ -2,31 +2,41 @@ import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { createLegacyBookingStore } from '../../../src/modules/booking/internal/legacy-booking-store.ts';
 import { createOwnBookingStore } from '../../../src/modules/booking/internal/own-booking-store.ts';
+import type { NewBooking } from '../../../src/modules/booking/internal/types.ts';
 import { Databases } from '../../../src/platform/db.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { bookingStoreContract, type ShowtimeFixture } from './booking-store.contract.ts';
 
-let db: TestDatabase;
+// a database per store variant: the contract's sweeper case claims every due booking of the tables it uses
+let dbs: TestDatabase[] = [];
 let databases: Databases;
+let newShowtimes: Databases;
 test.before(async () => {
-  db = await createTestDatabase();
-  databases = new Databases({ DATABASE_URL: db.url, DB_POOL_MAX: 10, DB_ROLE_PREFIX: 'boxoffice_' });
+  dbs = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  [databases, newShowtimes] = dbs.map((d) => new Databases({ DATABASE_URL: d.url, DB_POOL_MAX: 10, DB_ROLE_PREFIX: 'boxoffice_' })) as [Databases, Databases];
 });
 test.after.always(async () => {
   await databases?.closeAll();
-  await db?.drop();
+  await newShowtimes?.closeAll();
+  for (const d of dbs) await d.drop();
 });
 
-/** A showtime in the shared tables (the legacy store's foreign keys need it; the own store only needs ids). */
-async function showtime(n: number): Promise<ShowtimeFixture> {
+/**
+ * A showtime with `n` seats. `inSharedTables`: also written to the old catalog tables, as for a showtime
+ * from before the movie module left them; otherwise it exists only in the movie schema (not made here:
+ * the stores take its snapshot and seats as given).
+ */
+async function showtime(n: number, inSharedTables = true): Promise<ShowtimeFixture> {
   const legacy = databases.forRole('legacy', 'public');
   const [movieId, theaterId, showtimeId] = [randomUUID(), randomUUID(), randomUUID()];
   const start = new Date(Date.UTC(2031, 5, 1, 18));
-  await legacy.table('movies').insert({ id: movieId, title: `Film ${movieId.slice(0, 6)}`, duration_minutes: 100 });
-  await legacy.table('theaters').insert({ id: theaterId, name: 'Hall - Screen 1', location: 'Hue', total_seats: n });
   const seats = Array.from({ length: n }, (_, i) => ({ seatId: randomUUID(), row: 'A', number: i + 1, type: 'standard', price: '50000.00' }));
-  await legacy.table('seats').insert(seats.map((s) => ({ id: s.seatId, theater_id: theaterId, row_label: s.row, seat_number: s.number, seat_type: s.type })));
-  await legacy.table('showtimes').insert({ id: showtimeId, movie_id: movieId, theater_id: theaterId, start_time: start, end_time: new Date(start.getTime() + 6e6), price: 50000, available_seats: n });
+  if (inSharedTables) {
+    await legacy.table('movies').insert({ id: movieId, title: `Film ${movieId.slice(0, 6)}`, duration_minutes: 100 });
+    await legacy.table('theaters').insert({ id: theaterId, name: 'Hall - Screen 1', location: 'Hue', total_seats: n });
+    await legacy.table('seats').insert(seats.map((s) => ({ id: s.seatId, theater_id: theaterId, row_label: s.row, seat_number: s.number, seat_type: s.type })));
+    await legacy.table('showtimes').insert({ id: showtimeId, movie_id: movieId, theater_id: theaterId, start_time: start, end_time: new Date(start.getTime() + 6e6), price: 50000, available_seats: n });
+  }
   return {
     showtimeId,
     seats,
@@ -45,6 +55,27 @@ async function user() {
   return { id, email };
 }
 
-// both run as the booking module's role, as in production
-bookingStoreContract(test, 'legacy store (shared tables)', () => ({ store: createLegacyBookingStore('public', 'VND'), db: databases.forModule('booking'), showtime, user }));
+// all run as the booking module's role, as in production
+const legacyStore = () => createLegacyBookingStore('public', 'VND');
+bookingStoreContract(test, 'legacy store (shared tables)', () => ({ store: legacyStore(), db: databases.forModule('booking'), showtime, user }));
+// the shared tables no longer need the showtime row: movie may create showtimes only in its own schema
+bookingStoreContract(test, 'legacy store, showtime only in the movie schema', () => ({
+  store: legacyStore(), db: newShowtimes.forModule('booking'), showtime: (n) => showtime(n, false), user,
+}));
 bookingStoreContract(test, 'own store (bookings schema)', () => ({ store: createOwnBookingStore(), db: databases.forModule('booking'), showtime, user }));
+
+test('legacy store: the old available_seats counter goes down with a booking and up when it ends, where the shared tables have the showtime', async (t) => {
+  const s = await showtime(4);
+  const u = await user();
+  const store = legacyStore();
+  const booking = databases.forModule('booking');
+  const available = async () => ((await databases.forRole('legacy', 'public').table('showtimes').where({ id: s.showtimeId }).first('available_seats')) as { available_seats: number }).available_seats;
+  const b: NewBooking = {
+    id: randomUUID(), userId: u.id, userEmail: u.email, showtimeId: s.showtimeId, snapshot: s.snapshot, totalPrice: '150000.00', currency: 'VND',
+    expiresAt: new Date(Date.now() + 60_000), createdAt: new Date(), seats: s.seats.slice(0, 3),
+  };
+  await booking.transaction((trx) => store.insertPending(trx, b));
+  t.is(await available(), 1);
+  await booking.transaction((trx) => store.finish(trx, b.id, 'expired', 'payment not received in time'));
+  t.is(await available(), 4);
+});

@@ -114,9 +114,9 @@ export async function assertInvariants(
   const expected = new Map<string, string>();
   for (const [id, seats] of race.created) if (!race.cancelled.has(id)) for (const s of seats) expected.set(s, id);
   t.deepEqual(Object.fromEntries([...bySeat].map(([s, ids]) => [s, ids[0]])), Object.fromEntries(expected), 'active seats are exactly those of the 2xx bookings');
-  const store = booking.storeKind === 'own'
-    ? app.app.databases.forModule('booking').withSchema('bookings').table('bookings')
-    : app.app.databases.forModule('booking').withSchema('public').table('bookings');
+  // the rows are where the module's writes went (STORE_BOOKING pins it, else the phase decides)
+  const writes = app.app.strangler.router.describe('booking').writes;
+  const store = app.app.databases.forModule('booking').withSchema(writes === 'own' ? 'bookings' : app.app.config.LEGACY_SCHEMA).table('bookings');
   const rows = (await store.where({ showtime_id: showtimeId }).select('id')) as { id: string }[];
   t.deepEqual(rows.map((r) => r.id).sort(), [...race.created.keys()].sort(), 'refused requests left no booking rows');
   const keys: string[] = [];

@@ -38,13 +38,6 @@ export class UnknownSeatsError extends DomainError {
   }
 }
 
-/** A row the legacy tables' foreign keys need is missing (e.g. the user or showtime exists only in a new schema). */
-export class LegacyReferenceError extends DomainError {
-  constructor(detail: string) {
-    super(422, 'legacy-reference-missing', 'Validation failed', { detail });
-  }
-}
-
 /** Not the caller's booking, or none at all: the same answer, so ids do not leak. */
 export class BookingNotFoundError extends NotFoundError {
   constructor() {

@@ -1,148 +1,146 @@
-import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { sqlState, type Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
-import { LegacyReferenceError, SeatsTakenError, ShowtimeNotFoundError } from './errors.ts';
-import { ACTIVE_STATUSES, type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
+import { SeatsTakenError } from './errors.ts';
+import { legacyBookingSql } from './legacy-booking-sql.ts';
+import { type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
 
 interface BookingRow {
-  id: string; user_id: string; showtime_id: string; status: string | null; total_price: string;
-  expires_at: Date | null; created_at: Date | null; updated_at: Date | null; email: string | null;
+  id: string; user_id: string; user_email: string; showtime_id: string; showtime_snapshot: ShowtimeSnapshot | null; status: string;
+  total_price: string; currency: string; expires_at: Date | null; cancel_reason: string | null; created_at: Date; updated_at: Date;
 }
-interface SnapshotRow {
-  id: string; movie_id: string; title: string; theater_id: string; name: string; location: string | null;
-  start_time: Date; end_time: Date; price: string; cancelled_at: Date | null;
-}
-interface SeatRow { booking_id: string; seat_id: string; row_label: string; seat_number: number; seat_type: string | null; price: string }
+interface SeatRow { booking_id: string; seat_id: string; seat_snapshot: { row: string; number: number; type: string } | null; price: string | null }
 
-const EPOCH = new Date(0);
+/** the own schema's index that keeps a seat in one active booking (see insertPending) */
+const OWN_ACTIVE_SEAT_INDEX = 'booking_seats_active_seat_key';
 
 /**
- * The old shared bookings/booking_seats tables. They have no unique constraint (the old service relied on
- * its Redis showtime lock), so this store keeps the invariant itself: the legacy showtime row is locked
- * FOR UPDATE, then the requested seats are checked against every pending or confirmed booking, then
- * written — all in the caller's transaction, so concurrent bookings of one showtime serialize here
- * whichever Redis lock (or none) the caller took. Snapshots are rebuilt from the catalog tables on read;
- * every seat is priced at the showtime price (the old rule); the currency is the configured one.
+ * The old shared bookings/booking_seats tables, with the columns legacy migration 0006 added so that
+ * nothing the own store keeps is dropped here (email, currency, showtime and seat snapshots, seat prices,
+ * cancel reason). Rows the old system wrote without them read as the old store showed them: the SQL for
+ * that is shared with the booking mapping (legacy-booking-sql.ts).
+ *
+ * The tables have no unique constraint on a showtime's seats (the old service relied on its Redis
+ * showtime lock), so this store keeps the invariant itself: bookings of one showtime are serialized by a
+ * transaction-scoped advisory lock on the showtime id, then the requested seats are checked against every
+ * pending or confirmed booking, then written — all in the caller's transaction, whichever Redis lock (or
+ * none) the caller took.
  */
 export function createLegacyBookingStore(schema: string, currency: string): BookingStore {
+  const sql = legacyBookingSql(schema, currency);
   const t = (db: Db, table: string) => db.withSchema(schema).table(table);
+
+  const bookingSelect = (db: Db) =>
+    db.withSchema(schema).from('bookings as t').select(
+      't.id', 't.user_id', db.raw(`${sql.userEmail} AS user_email`), 't.showtime_id', db.raw(`${sql.showtimeSnapshot} AS showtime_snapshot`),
+      db.raw(`${sql.status} AS status`), 't.total_price', db.raw(`${sql.currency} AS currency`), 't.expires_at', 't.cancel_reason',
+      db.raw(`${sql.createdAt} AS created_at`), db.raw(`${sql.updatedAt} AS updated_at`),
+    );
 
   async function hydrate(db: Db, rows: BookingRow[]): Promise<BookingRecord[]> {
     if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    const showtimeIds = [...new Set(rows.map((r) => r.showtime_id))];
-    const [snapshots, seats] = await Promise.all([
-      db.withSchema(schema).from('showtimes as s').join('movies as m', 'm.id', 's.movie_id').join('theaters as th', 'th.id', 's.theater_id')
-        .whereIn('s.id', showtimeIds)
-        .select('s.id', 's.movie_id', 'm.title', 's.theater_id', 'th.name', 'th.location', 's.start_time', 's.end_time', 's.price', 's.cancelled_at') as Promise<SnapshotRow[]>,
-      db.withSchema(schema).from('booking_seats as bs').join('seats as se', 'se.id', 'bs.seat_id').join('showtimes as s', 's.id', 'bs.showtime_id')
-        .whereIn('bs.booking_id', ids)
-        .select('bs.booking_id', 'bs.seat_id', 'se.row_label', 'se.seat_number', 'se.seat_type', 's.price')
-        .orderBy('bs.seat_id') as Promise<SeatRow[]>,
-    ]);
-    const snapshotOf = new Map(snapshots.map((s) => [s.id, toSnapshot(s, currency)]));
+    const seats = (await db.withSchema(schema).from('booking_seats as c').whereIn('c.booking_id', rows.map((r) => r.id)).orderBy('c.seat_id')
+      .select('c.booking_id', 'c.seat_id', db.raw(`${sql.seatSnapshot} AS seat_snapshot`), db.raw(`${sql.seatPrice} AS price`))) as SeatRow[];
     const seatsOf = new Map<string, BookedSeat[]>();
     for (const s of seats) {
-      seatsOf.set(s.booking_id, [
-        ...(seatsOf.get(s.booking_id) ?? []),
-        { seatId: s.seat_id, row: s.row_label, number: s.seat_number, type: s.seat_type ?? 'standard', price: normalizeMoney(s.price) },
-      ]);
+      // an old seat row whose seat or showtime is gone from the catalog tables was never shown (the old
+      // store joined them); reconciliation reports it, as the own schema cannot hold a seat without them
+      if (!s.seat_snapshot || s.price === null) continue;
+      const { row, number, type } = s.seat_snapshot;
+      seatsOf.set(s.booking_id, [...(seatsOf.get(s.booking_id) ?? []), { seatId: s.seat_id, row, number, type, price: normalizeMoney(s.price) }]);
     }
     return rows.map((r) => ({
       id: r.id,
       userId: r.user_id,
-      userEmail: r.email ?? '',
+      userEmail: r.user_email,
       showtimeId: r.showtime_id,
-      snapshot: snapshotOf.get(r.showtime_id)!,
-      status: (r.status ?? 'pending') as BookingStatus,
+      snapshot: r.showtime_snapshot as ShowtimeSnapshot,
+      status: r.status as BookingStatus,
       totalPrice: normalizeMoney(r.total_price),
-      currency,
+      currency: r.currency,
       expiresAt: r.expires_at,
-      cancelReason: null,
-      createdAt: r.created_at ?? EPOCH,
-      updatedAt: r.updated_at ?? r.created_at ?? EPOCH,
+      cancelReason: r.cancel_reason,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
       seats: seatsOf.get(r.id) ?? [],
     }));
   }
 
-  const bookingSelect = (db: Db) =>
-    db.withSchema(schema).from('bookings as b').leftJoin('users as u', 'u.id', 'b.user_id').select('b.*', 'u.email');
-
   return {
-    kind: 'legacy',
     async insertPending(trx, b) {
-      const showtime = await t(trx, 'showtimes').where({ id: b.showtimeId }).forUpdate().first('id');
-      if (!showtime) throw new ShowtimeNotFoundError('the showtime is not in the legacy tables');
+      // Serialize the bookings of this showtime until commit: what a row lock on the legacy showtime did,
+      // without needing that row — a showtime created once the movie module writes only its own schema is
+      // not in the shared tables. Every booking of the showtime through this store takes the same lock, so
+      // the check below sees each one that committed before, and none can slip in between check and insert.
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`boxoffice:legacy-booking-showtime:${b.showtimeId}`]);
       const seatIds = b.seats.map((s) => s.seatId);
       const taken = (await trx.withSchema(schema).from('booking_seats as bs').join('bookings as bk', 'bk.id', 'bs.booking_id')
-        .where('bs.showtime_id', b.showtimeId).whereIn('bs.seat_id', seatIds).whereIn('bk.status', ACTIVE_STATUSES)
+        .where('bs.showtime_id', b.showtimeId).whereIn('bs.seat_id', seatIds).whereRaw(sql.isActive('bk'))
         .distinct('bs.seat_id')) as { seat_id: string }[];
       if (taken.length > 0) throw new SeatsTakenError(taken.map((r) => r.seat_id));
+      await t(trx, 'bookings').insert({
+        id: b.id, user_id: b.userId, user_email: b.userEmail, showtime_id: b.showtimeId, showtime_snapshot: JSON.stringify(b.snapshot),
+        status: 'pending', total_price: b.totalPrice, currency: b.currency, expires_at: b.expiresAt, created_at: b.createdAt, updated_at: b.createdAt,
+      });
       try {
-        await t(trx, 'bookings').insert({
-          id: b.id, user_id: b.userId, showtime_id: b.showtimeId, status: 'pending', total_price: b.totalPrice,
-          expires_at: b.expiresAt, created_at: b.createdAt, updated_at: b.createdAt,
-        });
-        await t(trx, 'booking_seats').insert(seatIds.map((seatId) => ({ booking_id: b.id, seat_id: seatId, showtime_id: b.showtimeId, created_at: b.createdAt })));
+        await t(trx, 'booking_seats').insert(b.seats.map((s) => ({
+          booking_id: b.id, seat_id: s.seatId, showtime_id: b.showtimeId, seat_snapshot: JSON.stringify({ row: s.row, number: s.number, type: s.type }),
+          price: s.price, created_at: b.createdAt,
+        })));
       } catch (err) {
-        if (sqlState(err) === '23503') throw new LegacyReferenceError('the user or a seat of this booking is not in the legacy tables');
+        // While dual-write copies this booking into the own schema in this transaction, that schema's index
+        // refuses a seat an own-first writer holds (processes disagree about the write primary for a moment).
+        if (sqlState(err) === '23505' && (err as { constraint?: string }).constraint === OWN_ACTIVE_SEAT_INDEX) throw new SeatsTakenError(takenSeat(err) ?? seatIds);
         throw err;
       }
+      // the old counter, kept as the old system kept it, where the shared tables have the showtime
       await t(trx, 'showtimes').where({ id: b.showtimeId }).decrement('available_seats', seatIds.length);
       return { ...b, status: 'pending', cancelReason: null, updatedAt: b.createdAt };
     },
     async findById(db, id) {
-      const row = (await bookingSelect(db).where('b.id', id).first()) as BookingRow | undefined;
+      const row = (await bookingSelect(db).where('t.id', id).first()) as BookingRow | undefined;
       return row ? (await hydrate(db, [row]))[0] : undefined;
     },
     async lockById(trx, id) {
-      const row = (await t(trx, 'bookings').where({ id }).forUpdate().first('id')) as { id: string } | undefined;
-      return row ? this.findById(trx, id) : undefined;
+      const row = (await bookingSelect(trx).where('t.id', id).forUpdate().first()) as BookingRow | undefined;
+      return row ? (await hydrate(trx, [row]))[0] : undefined;
     },
     async listByUser(db, userId, page) {
       const [{ n }] = (await t(db, 'bookings').where({ user_id: userId }).count({ n: '*' })) as [{ n: string }];
-      const rows = (await bookingSelect(db).where('b.user_id', userId).orderBy('b.created_at', 'desc').orderBy('b.id')
+      // ordered by the creation time it shows (an old row without one reads as the epoch), as the own store orders
+      const rows = (await bookingSelect(db).where('t.user_id', userId).orderByRaw(`${sql.createdAt} DESC, t.id`)
         .limit(page.limit).offset(page.offset)) as BookingRow[];
       return { items: await hydrate(db, rows), total: Number(n) };
     },
     async confirm(trx, id) {
       // as the old payment service did: the row turns confirmed; available_seats already counted the hold
-      return (await t(trx, 'bookings').where({ id, status: 'pending' }).update({ status: 'confirmed', updated_at: new Date() })) > 0;
+      return (await t(trx, 'bookings').where({ id }).whereRaw(`COALESCE(status, 'pending') = 'pending'`)
+        .update({ status: 'confirmed', updated_at: new Date() })) > 0;
     },
-    async finish(trx, id, to) {
-      const [row] = (await t(trx, 'bookings').where({ id }).whereIn('status', ACTIVE_STATUSES)
-        .update({ status: to, updated_at: new Date() }).returning(['showtime_id'])) as { showtime_id: string }[];
+    async finish(trx, id, to, reason) {
+      const [row] = (await trx.withSchema(schema).table('bookings as t').where({ id }).whereRaw(sql.isActive('t'))
+        .update({ status: to, cancel_reason: reason, updated_at: new Date() }).returning(['showtime_id'])) as { showtime_id: string }[];
       if (!row) return;
       const [{ n }] = (await t(trx, 'booking_seats').where({ booking_id: id }).count({ n: '*' })) as [{ n: string }];
       await t(trx, 'showtimes').where({ id: row.showtime_id }).increment('available_seats', Number(n));
     },
     async claimExpired(trx, now, limit) {
+      // `status = 'pending'` (not NULL-aware like the other predicates): the sweeper's partial index covers exactly that
       const rows = (await t(trx, 'bookings').where({ status: 'pending' }).where('expires_at', '<=', now)
         .orderBy('expires_at').limit(limit).forUpdate().skipLocked().select('id')) as { id: string }[];
       return rows.map((r) => r.id);
     },
     async activeSeats(db, showtimeId) {
       const rows = (await db.withSchema(schema).from('booking_seats as bs').join('bookings as bk', 'bk.id', 'bs.booking_id')
-        .where('bs.showtime_id', showtimeId).whereIn('bk.status', ACTIVE_STATUSES)
-        .select('bs.seat_id', 'bk.id as booking_id')) as { seat_id: string; booking_id: string }[];
+        .where('bs.showtime_id', showtimeId).whereRaw(sql.isActive('bk'))
+        .orderBy(['bs.seat_id', 'bk.id']).select('bs.seat_id', 'bk.id as booking_id')) as { seat_id: string; booking_id: string }[];
       return rows.map((r) => ({ seatId: r.seat_id, bookingId: r.booking_id }));
     },
   };
 }
 
-function toSnapshot(s: SnapshotRow, currency: string): ShowtimeSnapshot {
-  return {
-    showtime_id: s.id,
-    movie_id: s.movie_id,
-    movie_title: s.title,
-    theater_id: s.theater_id,
-    theater_name: s.name,
-    screen: /\bScreen\s+\S+$/i.exec(s.name)?.[0] ?? null,
-    city: s.location,
-    start_time: s.start_time.toISOString(),
-    end_time: s.end_time.toISOString(),
-    base_price: normalizeMoney(s.price),
-    currency,
-    status: s.cancelled_at ? 'cancelled' : 'scheduled',
-  };
+/** the seat in a unique violation's detail: `Key (showtime_id, seat_id)=(…, <seat>) already exists.` */
+function takenSeat(err: unknown): string[] | undefined {
+  const seat = /=\([0-9a-f-]+, ([0-9a-f-]+)\)/i.exec((err as { detail?: string }).detail ?? '')?.[1];
+  return seat ? [seat] : undefined;
 }

@@ -48,7 +48,6 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
   }
 
   return {
-    kind: 'own',
     async insertPending(trx, b) {
       await t(trx, 'bookings').insert({
         id: b.id, user_id: b.userId, user_email: b.userEmail, showtime_id: b.showtimeId, showtime_snapshot: JSON.stringify(b.snapshot),
@@ -97,7 +96,8 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
       return rows.map((r) => r.id);
     },
     async activeSeats(db, showtimeId) {
-      const rows = (await t(db, 'booking_seats').where({ showtime_id: showtimeId, active: true }).select('seat_id', 'booking_id')) as {
+      const rows = (await t(db, 'booking_seats').where({ showtime_id: showtimeId, active: true }).orderBy(['seat_id', 'booking_id'])
+        .select('seat_id', 'booking_id')) as {
         seat_id: string; booking_id: string;
       }[];
       return rows.map((r) => ({ seatId: r.seat_id, bookingId: r.booking_id }));

@@ -2,6 +2,7 @@ import type { Knex } from '../../../platform/db.ts';
 import { buildEnvelope, type Envelope } from '../../../platform/events/envelope.ts';
 import { appendToOutbox } from '../../../platform/events/outbox.ts';
 import type { Logger } from '../../../platform/logger.ts';
+import type { StoreRouting } from '../../../platform/mapping/store-routing.ts';
 import type { EventHandler } from '../../../platform/module.ts';
 import { OUTBOX_SCHEMA, SOURCE } from './booking-service.ts';
 import { bookingCancelledV1, bookingConfirmedV1, paymentOutcomeView } from './events.ts';
@@ -14,6 +15,8 @@ export interface PaymentHandlerDeps {
   saga: SagaState;
   holds: SeatHolds;
   logger: Logger;
+  /** where booking's store calls go right now (for the log line of a booking it does not find) */
+  stores: () => StoreRouting;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface PaymentHandlerDeps {
  * refunds it when it handles that booking.expired / booking.cancelled (ADR 0012).
  */
 export function createPaymentEventHandlers(deps: PaymentHandlerDeps): Record<string, EventHandler> {
-  const { store, saga, holds, logger } = deps;
+  const { store, saga, holds, logger, stores } = deps;
   const caused = (event: Envelope) => ({ source: SOURCE, correlationId: event.correlation_id, causationId: event.event_id });
 
   /** the booking, locked; undefined (and a warning) when this store does not know it */
@@ -35,7 +38,7 @@ export function createPaymentEventHandlers(deps: PaymentHandlerDeps): Record<str
     const p = paymentOutcomeView.parse(event.payload);
     const booking = await store.lockById(trx, p.booking_id);
     if (!booking) {
-      logger.warn({ event: event.event_type, booking_id: p.booking_id, store: store.kind }, 'payment event for a booking this store does not have; skipped');
+      logger.warn({ event: event.event_type, booking_id: p.booking_id, stores: stores() }, 'payment event for a booking this store does not have; skipped');
       return undefined;
     }
     return { booking, paymentId: p.payment_id, reason: p.reason ?? null };
@@ -68,7 +71,8 @@ export function createPaymentEventHandlers(deps: PaymentHandlerDeps): Record<str
       if (!found) return;
       const b = found.booking;
       if (b.status !== 'pending') return noteLate(trx, event, b, found.paymentId);
-      const reason = `payment_failed: ${found.reason ?? 'declined'}`;
+      // at most 500 characters, as a customer's reason: the shared bookings table keeps no more (VARCHAR(500))
+      const reason = `payment_failed: ${found.reason ?? 'declined'}`.slice(0, 500);
       await store.finish(trx, b.id, 'cancelled', reason);
       await saga.advance(trx, b.id, 'cancelled', 'compensated', { action: 'release_seats', reason });
       await appendToOutbox(trx, OUTBOX_SCHEMA, buildEnvelope(bookingCancelledV1, {

@@ -1,4 +1,5 @@
 import type { Db, Knex } from '../../../platform/db.ts';
+import type { StoreMethods } from '../../../platform/mapping/store-routing.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
 
 export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'expired';
@@ -42,13 +43,13 @@ export interface Page {
  * Where bookings live: the legacy shared tables or the booking schema. Both pass
  * test/modules/booking/booking-store.contract.ts, and both keep the invariant on their own — a seat of a
  * showtime is in at most one pending or confirmed booking — whatever lock the caller took in Redis.
+ * Methods that need a transaction (they lock, or write several rows) take one; copying bookings between
+ * the two sides (dual-write, backfill, repair) is the mapping's job (booking-mapping.ts), not the store's.
  */
 export interface BookingStore {
-  readonly kind: 'legacy' | 'own';
   /**
    * Insert a pending booking with its seats, in the caller's transaction. Throws SeatsTakenError naming
-   * the seats another active booking holds (nothing is written then), ShowtimeNotFoundError when the
-   * store does not know the showtime.
+   * the seats another active booking holds (nothing is written then).
    */
   insertPending(trx: Knex.Transaction, booking: NewBooking): Promise<BookingRecord>;
   findById(db: Db, id: string): Promise<BookingRecord | undefined>;
@@ -58,10 +59,23 @@ export interface BookingStore {
   listByUser(db: Db, userId: string, page: Page): Promise<{ items: BookingRecord[]; total: number }>;
   /** pending → confirmed (the seats stay taken: now sold); false when the booking was not pending */
   confirm(trx: Knex.Transaction, id: string): Promise<boolean>;
-  /** pending|confirmed → cancelled|expired; the seats are free again when the transaction commits */
+  /** pending|confirmed → cancelled|expired, keeping the reason; the seats are free again when the transaction commits */
   finish(trx: Knex.Transaction, id: string, to: 'cancelled' | 'expired', reason: string): Promise<void>;
   /** ids of pending bookings with expires_at <= now, oldest first, locked (SKIP LOCKED: sweepers share the work) */
   claimExpired(trx: Knex.Transaction, now: Date, limit: number): Promise<string[]>;
   /** seat → booking for every seat of the showtime held or sold by an active booking */
   activeSeats(db: Db, showtimeId: string): Promise<{ seatId: string; bookingId: string }[]>;
 }
+
+/** How the routing store may route each method (src/platform/mapping/store-routing.ts). */
+export const BOOKING_STORE_METHODS: StoreMethods<BookingStore> = {
+  insertPending: 'write',
+  findById: { read: 'bookings' },
+  lockById: 'lock',
+  listByUser: { read: 'bookings' },
+  confirm: 'write',
+  finish: 'write',
+  claimExpired: 'lock',
+  // seat → booking pairs, not booking records: compared as they are
+  activeSeats: 'read',
+};
