@@ -20,8 +20,10 @@ name=boxoffice-smoke-$$
 work=$(mktemp -d)
 
 fail() { echo "smoke: FAILED: $*" >&2; podman logs --tail 40 "$name" >&2 2>/dev/null || true; exit 1; }
+vhost=boxoffice-smoke-$$
 cleanup() {
   podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+  rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
   rm -rf "$work"
   psql -q "$PGURL_BASE/postgres" -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true
 }
@@ -29,11 +31,17 @@ trap cleanup EXIT
 
 PGOPTIONS="-c client_min_messages=warning" psql -q "$PGURL_BASE/postgres" \
   -c "drop database if exists $DB with (force)" -c "create database $DB" >/dev/null
+# a vhost of its own on the local broker when rabbitmqctl is at hand (exchanges and queues go with it)
+amqp=amqp://guest:guest@127.0.0.1:5672
+if command -v rabbitmqctl >/dev/null && rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1 &&
+  rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null 2>&1; then
+  amqp="$amqp/$vhost"
+fi
 env_args=(
   -e NODE_ENV=production -e PORT="$PORT" -e LOG_LEVEL=info
   -e DATABASE_URL="$PGURL_BASE/$DB"
   -e REDIS_URL=redis://127.0.0.1:6379 -e REDIS_KEY_PREFIX="smoke$$:"
-  -e AMQP_URL=amqp://guest:guest@127.0.0.1:5672
+  -e AMQP_URL="$amqp"
   -e EVENTS_EXCHANGE="smoke$$.events" -e EVENTS_DLX="smoke$$.events.dlx"
   -e UNLEASH_APP_NAME=boxoffice-smoke
 )
