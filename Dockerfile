@@ -19,7 +19,9 @@ FROM ${NODE_IMAGE} AS node
 FROM ${NODE_IMAGE} AS deps-npm
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# typescript (valibot's peer) and @types (through @bull-board/koa) are never loaded at run time
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && rm -rf node_modules/typescript node_modules/@types
 
 FROM scratch AS deps-host
 COPY .image/node_modules /app/node_modules
