@@ -21,6 +21,7 @@ const NONE = '__nobody__';
 interface Strategy {
   id: string;
   name: string;
+  title?: string | null;
   parameters: Record<string, string>;
   constraints: { contextName: string; operator: string; values: string[] }[];
 }
@@ -73,8 +74,9 @@ export async function setFlag(name: FlagName, appName: string, value: boolean): 
     // order matters: Unleash turns an environment off when its last strategy goes, so add ours first
     if (ours) await ok(call('PUT', `${feature}/environments/${ENV}/strategies/${ours.id}`, body), 'update strategy');
     else await ok(call('POST', `${feature}/environments/${ENV}/strategies`, body), 'add strategy');
+    // strategies `boxoffice cutover` made for other test apps (each titled with its app) stay
     for (const s of strategies) {
-      if (s !== ours) await ok(call('DELETE', `${feature}/environments/${ENV}/strategies/${s.id}`), 'delete strategy');
+      if (s !== ours && !s.title?.startsWith('boxoffice cutover')) await ok(call('DELETE', `${feature}/environments/${ENV}/strategies/${s.id}`), 'delete strategy');
     }
     await ok(call('POST', `${feature}/environments/${ENV}/on`), 'enable');
   } finally {

@@ -11,12 +11,12 @@ const problemsOf = (env: Record<string, string>) => {
   }
 };
 
-test('defaults: port 8000, all modules, role all, legacy stores', (t) => {
+test('defaults: port 8000, all modules, role all, stores routed by phase', (t) => {
   const c = loadConfig({});
   t.is(c.PORT, 8000);
   t.deepEqual(c.MODULES, [...MODULE_NAMES]);
   t.is(c.ROLE, 'all');
-  t.deepEqual(Object.values(c.stores), ['legacy', 'legacy', 'legacy', 'legacy', 'legacy']);
+  t.deepEqual(Object.values(c.stores), ['routed', 'routed', 'routed', 'routed', 'routed']);
   t.is(c.UNLEASH_URL, undefined);
 });
 
