@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { composeApp, type BoxofficeApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import type { FlagName } from '../../src/platform/flag-names.ts';
+import type { Logger } from '../../src/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { setFlag, unleashTestEnv, waitForFlag } from './unleash.ts';
 
@@ -25,6 +26,8 @@ export interface StartOptions {
   /** connect to the test Unleash so flags can be flipped live */
   unleash?: boolean;
   start?: boolean;
+  /** the app's logger (e.g. one that captures lines, test/helpers/log-capture.ts) */
+  logger?: Logger;
 }
 
 /** Compose, start and listen on a random port, on a database and Redis key prefix of its own. */
@@ -50,7 +53,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       : {}),
     ...options.env,
   };
-  const app = await composeApp(loadConfig(env));
+  const app = await composeApp(loadConfig(env), options.logger ? { logger: options.logger } : {});
   if (options.unleash && !(await app.flags.waitUntilSynchronized(15_000))) {
     throw new Error('the test app did not synchronize with Unleash');
   }

@@ -7,10 +7,10 @@ import { appendToOutbox } from '../../../platform/events/outbox.ts';
 import type { Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
-import { sumMoney } from '../../../platform/money.ts';
+import { fitsEveryStore, MONEY_MAX, sumMoney } from '../../../platform/money.ts';
 import type { MovieFacade } from '../../movie/index.ts';
 import {
-  BookingNotCancellableError, BookingNotFoundError, SeatsTakenError, ShowtimeBusyError, ShowtimeNotBookableError,
+  BookingNotCancellableError, BookingNotFoundError, BookingTotalTooLargeError, SeatsTakenError, ShowtimeBusyError, ShowtimeNotBookableError,
   ShowtimeNotFoundError, UnknownSeatsError,
 } from './errors.ts';
 import { bookingCancelledV1, bookingCreatedV1 } from './events.ts';
@@ -62,13 +62,15 @@ export class BookingService {
       const s = bySeat.get(id)!;
       return { seatId: s.seat_id, row: s.row, number: s.number, type: s.type, price: s.price };
     });
+    const totalPrice = sumMoney(seats.map((s) => s.price));
+    if (!fitsEveryStore(totalPrice)) throw new BookingTotalTooLargeError(totalPrice, MONEY_MAX);
     return {
       id: randomUUID(),
       userId: principal.userId,
       userEmail: principal.email,
       showtimeId: snapshot.showtime_id,
       snapshot,
-      totalPrice: sumMoney(seats.map((s) => s.price)),
+      totalPrice,
       currency: snapshot.currency,
       expiresAt: new Date(now.getTime() + this.d.holdSeconds * 1000),
       createdAt: now,
