@@ -161,6 +161,10 @@ export const envSchema = z.object({
   /** how often the expiry sweeper looks for pending bookings past expires_at */
   BOOKING_SWEEP_INTERVAL_MS: int(50, 600_000).default(1_000),
   BOOKING_MAX_SEATS: int(1, 100).default(10),
+  /** seats one user may hold in pending bookings of one showtime (paid seats do not count) */
+  BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: int(1, 1_000).default(10),
+  /** pending bookings one user may have at once, all showtimes together */
+  BOOKING_MAX_PENDING_BOOKINGS: int(1, 1_000).default(5),
   /** the old whole-showtime lock's lifetime (lock:showtime:<id>, 10 s in the old booking service) */
   BOOKING_SHOWTIME_LOCK_MS: int(100, 600_000).default(10_000),
   // notification and jobs (issue 4; ADR 0040)

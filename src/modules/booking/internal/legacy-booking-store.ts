@@ -1,6 +1,7 @@
 import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
+import { countPending } from './pending-caps.ts';
 import { LegacyReferenceError, SeatsTakenError, ShowtimeNotFoundError } from './errors.ts';
 import { ACTIVE_STATUSES, type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
 
@@ -127,6 +128,7 @@ export function createLegacyBookingStore(schema: string, currency: string): Book
         .select('bs.seat_id', 'bk.id as booking_id')) as { seat_id: string; booking_id: string }[];
       return rows.map((r) => ({ seatId: r.seat_id, bookingId: r.booking_id }));
     },
+    pendingOf: (db, userId, showtimeId, now) => countPending(db, schema, userId, showtimeId, now),
   };
 }
 

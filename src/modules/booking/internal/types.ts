@@ -64,4 +64,6 @@ export interface BookingStore {
   claimExpired(trx: Knex.Transaction, now: Date, limit: number): Promise<string[]>;
   /** seat → booking for every seat of the showtime held or sold by an active booking */
   activeSeats(db: Db, showtimeId: string): Promise<{ seatId: string; bookingId: string }[]>;
+  /** the user's pending bookings whose hold has not run out at `now`, and the seats they hold in the showtime */
+  pendingOf(db: Db, userId: string, showtimeId: string, now: Date): Promise<{ bookings: number; seatsInShowtime: number }>;
 }
