@@ -75,8 +75,11 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
     throttle: new LoginThrottle({
       redis,
       keyPrefix: config.REDIS_KEY_PREFIX,
-      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAccountAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
       maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+      accountDelayAfter: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      accountMaxDelaySeconds: config.LOGIN_ACCOUNT_MAX_DELAY_SECONDS,
+      knownAddressDays: config.LOGIN_KNOWN_ADDRESS_DAYS,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     }),
     flags,

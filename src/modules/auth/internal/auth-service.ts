@@ -66,6 +66,18 @@ export class AuthService {
     this.d = deps;
   }
 
+  /** Run a throttle's check; a refusal is written to the audit log (with its scope) before it reaches the client. */
+  private async throttled(check: Promise<void>, action: 'login_throttled', email: string, meta: RequestMeta): Promise<void> {
+    try {
+      await check;
+    } catch (err) {
+      if (err instanceof LoginThrottledError) {
+        await recordAudit(this.d.db, { action, outcome: 'failure', email, ...meta, detail: { scope: err.scope } });
+      }
+      throw err;
+    }
+  }
+
   async register(input: RegisterInput, meta: RequestMeta): Promise<UserView> {
     const passwordHash = await hashPassword(input.password);
     const user = await this.d.db.transaction(async (trx) => {
@@ -85,14 +97,7 @@ export class AuthService {
 
   async login(input: LoginInput, meta: RequestMeta): Promise<TokenPair> {
     const email = normalizeEmail(input.email);
-    try {
-      await this.d.throttle.check(email, meta.ip);
-    } catch (err) {
-      if (err instanceof LoginThrottledError) {
-        await recordAudit(this.d.db, { action: 'login_throttled', outcome: 'failure', email, ...meta, detail: { scope: err.scope } });
-      }
-      throw err;
-    }
+    await this.throttled(this.d.throttle.check(email, meta.ip), 'login_throttled', email, meta);
     const user = await this.d.users.findByEmail(this.d.db, email);
     if (!user) {
       await burnPasswordCheck(input.password);
@@ -112,7 +117,7 @@ export class AuthService {
         detail: { from: check.scheme, to: 'argon2id' },
       });
     }
-    await this.d.throttle.recordSuccess(email);
+    await this.d.throttle.recordSuccess(email, meta.ip);
     const pair = await this.issuePair(this.d.db, user);
     await recordAudit(this.d.db, { action: 'login', outcome: 'success', userId: user.id, email, ...meta, detail: { alg: pair.alg } });
     return pair.tokens;
