@@ -17,6 +17,9 @@ export const securityEnv = {
   /** how long an address that logged in to an account is exempt from that account's delay; 0: never */
   LOGIN_KNOWN_ADDRESS_DAYS: int(0, 365).default(30),
   LOGIN_THROTTLE_WINDOW_SECONDS: int(1, 86_400).default(900),
+  /** registration attempts per client address per window; 0 turns the throttle off */
+  REGISTER_MAX_PER_IP: int(0, 1_000_000).default(10),
+  REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
 };
 
 const securitySchema = z.object(securityEnv);

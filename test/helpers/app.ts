@@ -43,6 +43,9 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     JWT_KEYS_DIR: keysDir,
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // every test request comes from 127.0.0.1, so files that register many users would share one budget;
+    // test/modules/auth/registration-throttle.test.ts sets its own
+    REGISTER_MAX_PER_IP: '0',
     ...(options.unleash
       ? {
           UNLEASH_URL: unleashTestEnv().url,

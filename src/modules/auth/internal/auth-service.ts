@@ -12,6 +12,7 @@ import { InvalidCredentialsError, InvalidRefreshTokenError } from './errors.ts';
 import { userCreatedV1, userUpdatedV1 } from './events.ts';
 import { LoginThrottledError, type LoginThrottle } from './login-throttle.ts';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.ts';
+import { RegistrationThrottledError, type RegistrationThrottle } from './registration-throttle.ts';
 import type { RefreshTokenStore } from './refresh-token-store.ts';
 import { emailSchema, passwordSchema, type LoginInput, type RegisterInput } from './schemas.ts';
 import type { TokenIssuer } from './token-issuer.ts';
@@ -44,6 +45,7 @@ export interface AuthServiceDeps {
   issuer: TokenIssuer;
   verifier: TokenVerifier;
   throttle: LoginThrottle;
+  registrations: RegistrationThrottle;
   flags: Flags;
   logger: Logger;
   refreshTtlSeconds: number;
@@ -67,18 +69,20 @@ export class AuthService {
   }
 
   /** Run a throttle's check; a refusal is written to the audit log (with its scope) before it reaches the client. */
-  private async throttled(check: Promise<void>, action: 'login_throttled', email: string, meta: RequestMeta): Promise<void> {
+  private async throttled(check: Promise<void>, action: 'login_throttled' | 'register_throttled', email: string, meta: RequestMeta): Promise<void> {
     try {
       await check;
     } catch (err) {
-      if (err instanceof LoginThrottledError) {
-        await recordAudit(this.d.db, { action, outcome: 'failure', email, ...meta, detail: { scope: err.scope } });
+      if (err instanceof LoginThrottledError || err instanceof RegistrationThrottledError) {
+        const detail = err instanceof LoginThrottledError ? { detail: { scope: err.scope } } : {};
+        await recordAudit(this.d.db, { action, outcome: 'failure', email, ...meta, ...detail });
       }
       throw err;
     }
   }
 
   async register(input: RegisterInput, meta: RequestMeta): Promise<UserView> {
+    await this.throttled(this.d.registrations.consume(meta.ip), 'register_throttled', input.email, meta);
     const passwordHash = await hashPassword(input.password);
     const user = await this.d.db.transaction(async (trx) => {
       const created = await this.d.users.insert(trx, {
