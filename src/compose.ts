@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Authenticator } from './platform/auth/authenticator.ts';
 import { TokenVerifier } from './platform/auth/jwt-verifier.ts';
 import { loadLegacySecret } from './platform/auth/legacy-secret.ts';
+import { loadInternalApiSecret, ServiceCredential } from './platform/auth/service-credential.ts';
 import type { Config } from './platform/config.ts';
 import { Databases } from './platform/db.ts';
 import { createEventBackbone, type EventBackbone } from './platform/events/backbone.ts';
@@ -87,6 +88,11 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     keysDir: config.JWT_KEYS_DIR,
     production: config.NODE_ENV === 'production',
   });
+  // how this process's modules call each other's internal API when they run apart (and prove it)
+  const serviceCredential = new ServiceCredential({
+    secret: loadInternalApiSecret({ secret: config.INTERNAL_API_SECRET, keysDir: config.JWT_KEYS_DIR, production: config.NODE_ENV === 'production' }),
+    caller: config.MODULES.join(','),
+  });
   const authenticator = new Authenticator({
     local: new TokenVerifier({
       jwks: () => facades.auth.getJwks(),
@@ -133,7 +139,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       facades.movie = movie.facade;
       modules.push(movie);
     } else if (config.serviceUrls.movie) {
-      facades.movie = createRemoteMovieFacade(config.serviceUrls.movie);
+      facades.movie = createRemoteMovieFacade(config.serviceUrls.movie, serviceCredential);
     }
     if (hosted.has('booking')) {
       if (!facades.movie) throw new Error('SERVICE_URL_MOVIE is required when MODULES includes booking but not movie');
@@ -172,6 +178,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     // admin pages: a login that puts an admin's access token in a cookie, and bull-board behind it (ADR 0042)
     mounts: config.ROLE === 'worker' ? [] : [admin.pages(), bullBoardMount({ basePath: '/admin/queues', queues: host.queues(), guard: admin.requireAdmin() })],
     formPaths: admin.formPaths,
+    internalGuard: serviceCredential.guard(),
   });
 
   const app: BoxofficeApp = {
@@ -198,17 +205,10 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       health.markStarted();
       logger.info({ modules: host.names, role: config.ROLE, flags: flags.status().source }, 'boxoffice started');
     },
-    listen(port = config.PORT, hostname = config.HOST) {
+    async listen(port = config.PORT, hostname = config.HOST) {
       const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, http.koa.callback());
       app.server = server;
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, hostname, () => {
-          server.off('error', reject);
-          logger.info({ address: server.address() }, 'listening');
-          resolve(server);
-        });
-      });
+      return listenOn(server, port, hostname, logger, 'listening');
     },
     stop() {
       return gracefulShutdown({
@@ -228,4 +228,15 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     },
   };
   return app;
+}
+
+function listenOn(server: Server, port: number, hostname: string, logger: Logger, message: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      logger.info({ address: server.address() }, message);
+      resolve(server);
+    });
+  });
 }

@@ -20,6 +20,8 @@ export const securityEnv = {
   /** registration attempts per client address per window; 0 turns the throttle off */
   REGISTER_MAX_PER_IP: int(0, 1_000_000).default(10),
   REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+  /** shared by every process of a deployment: signs the service tokens of the internal API (/internal/…) */
+  INTERNAL_API_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 };
 
 const securitySchema = z.object(securityEnv);

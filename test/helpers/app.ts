@@ -30,6 +30,8 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+export const TEST_INTERNAL_API_SECRET = 'test-internal-api-secret-0123456789abcdef';
+
 /** Compose, start and listen on a random port, on a database and Redis key prefix of its own. */
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
@@ -43,6 +45,8 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     JWT_KEYS_DIR: keysDir,
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // one deployment's shared secret: test apps that call each other (split modules) must agree on it
+    INTERNAL_API_SECRET: TEST_INTERNAL_API_SECRET,
     // every test request comes from 127.0.0.1, so files that register many users would share one budget;
     // test/modules/auth/registration-throttle.test.ts sets its own
     REGISTER_MAX_PER_IP: '0',

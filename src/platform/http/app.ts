@@ -1,6 +1,7 @@
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { Router } from '@koa/router';
 import helmet from 'koa-helmet';
+import { ServiceCredentialError } from '../auth/service-credential.ts';
 import { acceptCorrelationId, runWithContext } from '../context.ts';
 import { DomainError, ServiceUnavailableError } from '../errors.ts';
 import type { Health } from '../health.ts';
@@ -13,6 +14,8 @@ import { errorMiddleware } from './error-middleware.ts';
 export interface HttpState {
   correlationId: string;
   principal?: Principal;
+  /** on /internal/…: the module process that called, from its service credential */
+  serviceCaller?: string;
 }
 
 export type AppContext = Context & { state: HttpState };
@@ -28,6 +31,8 @@ export interface HttpAppOptions {
   mounts?: Middleware[];
   /** exact paths that accept an HTML form post (application/x-www-form-urlencoded) as well as JSON */
   formPaths?: string[];
+  /** guards every path under /internal/ (the service credential), before any body is read */
+  internalGuard?: Middleware;
 }
 
 export interface HttpApp {
@@ -50,6 +55,11 @@ const unroutedMethods: Middleware = async (ctx, next) => {
     ctx.remove('Allow');
     ctx.status = 404;
   }
+};
+
+/** Without a guard, nothing under /internal/ answers (closed by default). */
+const refuseInternal: Middleware = () => {
+  throw new ServiceCredentialError('the internal API is disabled here');
 };
 
 /** Koa app: correlation id → access log + metrics → problem+json errors → headers → JSON body → routes. */
@@ -111,12 +121,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });
+  const internalGuard = options.internalGuard ?? refuseInternal;
 
   koa.use(correlation);
   koa.use(observe);
   koa.use(errorMiddleware(logger));
   koa.use(unroutedMethods);
   koa.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } }));
+  koa.use((ctx, next) => (ctx.path.startsWith('/internal/') ? internalGuard(ctx, next) : next()));
   for (const middleware of bodyMiddleware({ jsonLimit: options.bodyLimit, formPaths: options.formPaths ?? [] })) koa.use(middleware);
   koa.use(platform.routes());
   for (const mount of options.mounts ?? []) koa.use(mount);
