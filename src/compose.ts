@@ -10,6 +10,7 @@ import { createFlags, type Flags } from './platform/flags.ts';
 import { Health } from './platform/health.ts';
 import { createAdminSession } from './platform/http/admin-session.ts';
 import { createHttpApp, type HttpApp } from './platform/http/app.ts';
+import { createMetricsServer } from './platform/http/metrics-endpoint.ts';
 import { bullBoardMount } from './platform/jobs/bull-board.ts';
 import { createJobPlatform, type JobPlatform } from './platform/jobs/job-platform.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
@@ -47,6 +48,8 @@ export interface BoxofficeApp {
   booking: BookingModule | undefined;
   facades: { auth: AuthFacade; movie?: MovieFacade };
   server: Server | undefined;
+  /** the METRICS_PORT listener, when /metrics is served apart from the app */
+  metricsServer: Server | undefined;
   start(): Promise<void>;
   listen(port?: number, host?: string): Promise<Server>;
   stop(): Promise<ShutdownResult>;
@@ -178,8 +181,10 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     // admin pages: a login that puts an admin's access token in a cookie, and bull-board behind it (ADR 0042)
     mounts: config.ROLE === 'worker' ? [] : [admin.pages(), bullBoardMount({ basePath: '/admin/queues', queues: host.queues(), guard: admin.requireAdmin() })],
     formPaths: admin.formPaths,
+    metricsEndpoint: { onAppPort: config.METRICS_PORT === undefined, token: config.METRICS_TOKEN },
     internalGuard: serviceCredential.guard(),
   });
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : createMetricsServer({ metrics, token: config.METRICS_TOKEN, logger });
 
   const app: BoxofficeApp = {
     config,
@@ -200,12 +205,14 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     booking,
     facades,
     server: undefined,
+    metricsServer,
     async start() {
       await host.start(config.ROLE !== 'web');
       health.markStarted();
       logger.info({ modules: host.names, role: config.ROLE, flags: flags.status().source }, 'boxoffice started');
     },
     async listen(port = config.PORT, hostname = config.HOST) {
+      if (metricsServer && !metricsServer.listening) await listenOn(metricsServer, config.METRICS_PORT!, hostname, logger, 'metrics listening');
       const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, http.koa.callback());
       app.server = server;
       return listenOn(server, port, hostname, logger, 'listening');
@@ -218,6 +225,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         logger,
         hooks: [
+          ...(metricsServer ? [{ name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer.close(() => resolve()), metricsServer.closeAllConnections())) }] : []),
           { name: 'modules', run: () => host.stop() },
           { name: 'jobs', run: () => jobs.close() },
           { name: 'flags', run: () => flags.close() },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { checkSecurityEnv, securityEnv } from './security-config.ts';
 
+export { PRODUCTION_METRICS_PORT } from './security-config.ts';
+
 /** Every module the monolith knows about, in dependency order (also the documented cutover order). */
 export const MODULE_NAMES = ['auth', 'movie', 'booking', 'payment', 'notification'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];

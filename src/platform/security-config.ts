@@ -22,13 +22,28 @@ export const securityEnv = {
   REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
   /** shared by every process of a deployment: signs the service tokens of the internal API (/internal/…) */
   INTERNAL_API_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** serve /metrics on this port only (not on PORT); 0 picks a free port (tests) */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** scrapes of /metrics must send Authorization: Bearer <METRICS_TOKEN> */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces').optional(),
 };
+
+/** Where production serves /metrics when neither METRICS_PORT nor METRICS_TOKEN is set. */
+export const PRODUCTION_METRICS_PORT = 9464;
 
 const securitySchema = z.object(securityEnv);
 type SecurityEnv = z.infer<typeof securitySchema> & { NODE_ENV: string; PORT: number };
 
-/** Rules across variables. Returns the problems, by variable. */
+/** Rules across variables; may settle METRICS_PORT (production). Returns the problems, by variable. */
 export function checkSecurityEnv(env: SecurityEnv): { variable: string; message: string }[] {
+  // production never answers /metrics to anyone on the public port: without a token it moves to its own
+  // port (the OpenTelemetry Prometheus exporter's), which only Prometheus is let reach
+  if (env.NODE_ENV === 'production' && env.METRICS_PORT === undefined && env.METRICS_TOKEN === undefined) {
+    env.METRICS_PORT = PRODUCTION_METRICS_PORT;
+  }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    return [{ variable: 'METRICS_PORT', message: 'must differ from PORT' }];
+  }
   // one stranger's address spends its pair budget before the account-wide delay could start: slowing the
   // owner down takes many addresses (ADR 0043)
   if (env.LOGIN_MAX_FAILURES_PER_ACCOUNT <= env.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS) {

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Principal } from '../auth/principal.ts';
 import { bodyMiddleware } from './body.ts';
 import { errorMiddleware } from './error-middleware.ts';
+import { metricsHandler } from './metrics-endpoint.ts';
 
 export interface HttpState {
   correlationId: string;
@@ -31,6 +32,8 @@ export interface HttpAppOptions {
   mounts?: Middleware[];
   /** exact paths that accept an HTML form post (application/x-www-form-urlencoded) as well as JSON */
   formPaths?: string[];
+  /** GET /metrics on this app: off when METRICS_PORT serves it; behind METRICS_TOKEN when that is set */
+  metricsEndpoint?: { onAppPort: boolean; token?: string | undefined };
   /** guards every path under /internal/ (the service credential), before any body is read */
   internalGuard?: Middleware;
 }
@@ -117,10 +120,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }
     ctx.body = { status: 'ready', checks: report.checks };
   });
-  platform.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  const metricsEndpoint = options.metricsEndpoint ?? { onAppPort: true };
+  if (metricsEndpoint.onAppPort) platform.get('/metrics', metricsHandler({ metrics, token: metricsEndpoint.token }));
   const internalGuard = options.internalGuard ?? refuseInternal;
 
   koa.use(correlation);
