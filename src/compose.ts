@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Authenticator } from './platform/auth/authenticator.ts';
 import { TokenVerifier } from './platform/auth/jwt-verifier.ts';
 import { loadLegacySecret } from './platform/auth/legacy-secret.ts';
+import { loadInternalApiSecret, ServiceCredential } from './platform/auth/service-credential.ts';
 import { MODULE_NAMES, type Config, type ModuleName } from './platform/config.ts';
 import { Databases } from './platform/db.ts';
 import { createEventBackbone, type EventBackbone } from './platform/events/backbone.ts';
@@ -9,6 +10,7 @@ import { createFlags, type Flags } from './platform/flags.ts';
 import { Health } from './platform/health.ts';
 import { createAdminSession } from './platform/http/admin-session.ts';
 import { createHttpApp, type HttpApp } from './platform/http/app.ts';
+import { createMetricsServer } from './platform/http/metrics-endpoint.ts';
 import { bullBoardMount } from './platform/jobs/bull-board.ts';
 import { createJobPlatform, type JobPlatform } from './platform/jobs/job-platform.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
@@ -51,6 +53,8 @@ export interface BoxofficeApp {
   /** the strangler machinery of this process (routing store, dual-write leases, shadow reads) */
   strangler: Strangler;
   server: Server | undefined;
+  /** the METRICS_PORT listener, when /metrics is served apart from the app */
+  metricsServer: Server | undefined;
   start(): Promise<void>;
   listen(port?: number, host?: string): Promise<Server>;
   stop(): Promise<ShutdownResult>;
@@ -93,6 +97,11 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   });
   const facades: Facades = {};
   const authFacade = (): AuthFacade => facades.auth!;
+  // how this process's modules call each other's internal API when they run apart (and prove it)
+  const serviceCredential = new ServiceCredential({
+    secret: loadInternalApiSecret({ secret: config.INTERNAL_API_SECRET, keysDir: config.JWT_KEYS_DIR, production: config.NODE_ENV === 'production' }),
+    caller: config.MODULES.join(','),
+  });
   const authenticator = new Authenticator({
     local: new TokenVerifier({
       jwks: () => authFacade().getJwks(),
@@ -131,7 +140,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       facades[name] = module.facade as FacadeOf[N];
       modules.push(module);
     } else if (entry.remote && config.serviceUrls[name]) {
-      facades[name] = entry.remote(config.serviceUrls[name]);
+      facades[name] = entry.remote(config.serviceUrls[name], serviceCredential);
     }
   }
   try {
@@ -164,7 +173,10 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     // admin pages: a login that puts an admin's access token in a cookie, and bull-board behind it (ADR 0042)
     mounts: config.ROLE === 'worker' ? [] : [admin.pages(), bullBoardMount({ basePath: '/admin/queues', queues: host.queues(), guard: admin.requireAdmin() })],
     formPaths: admin.formPaths,
+    metricsEndpoint: { onAppPort: config.METRICS_PORT === undefined, token: config.METRICS_TOKEN },
+    internalGuard: serviceCredential.guard(),
   });
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : createMetricsServer({ metrics, token: config.METRICS_TOKEN, logger });
 
   const app: BoxofficeApp = {
     config,
@@ -187,6 +199,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     facades,
     strangler,
     server: undefined,
+    metricsServer,
     async start() {
       for (const service of strangler.services) await service.start();
       const stale = await strangler.staleSyncObjects().catch(() => []);
@@ -195,17 +208,11 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       health.markStarted();
       logger.info({ modules: host.names, role: config.ROLE, flags: flags.status().source }, 'boxoffice started');
     },
-    listen(port = config.PORT, hostname = config.HOST) {
+    async listen(port = config.PORT, hostname = config.HOST) {
+      if (metricsServer && !metricsServer.listening) await listenOn(metricsServer, config.METRICS_PORT!, hostname, logger, 'metrics listening');
       const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, http.koa.callback());
       app.server = server;
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, hostname, () => {
-          server.off('error', reject);
-          logger.info({ address: server.address() }, 'listening');
-          resolve(server);
-        });
-      });
+      return listenOn(server, port, hostname, logger, 'listening');
     },
     stop() {
       return gracefulShutdown({
@@ -215,6 +222,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         logger,
         hooks: [
+          ...(metricsServer ? [{ name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer.close(() => resolve()), metricsServer.closeAllConnections())) }] : []),
           { name: 'modules', run: () => host.stop() },
           { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
           { name: 'jobs', run: () => jobs.close() },
@@ -226,4 +234,15 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     },
   };
   return app;
+}
+
+function listenOn(server: Server, port: number, hostname: string, logger: Logger, message: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      logger.info({ address: server.address() }, message);
+      resolve(server);
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import type { ServiceCredential } from './platform/auth/service-credential.ts';
 import type { Config, ModuleName } from './platform/config.ts';
 import { MODULE_NAMES } from './platform/config.ts';
 import type { ModuleMapping } from './platform/mapping/aggregate-mapping.ts';
@@ -33,8 +34,8 @@ export interface ModuleEntry<N extends ModuleName> {
   mapping(config: Config): ModuleMapping;
   /** build it; the facades of modules before it in MODULE_NAMES order are in `facades` */
   create(deps: PlatformDeps, facades: Facades): ModuleOf[N] | Promise<ModuleOf[N]>;
-  /** its facade over HTTP, for a process that does not host it */
-  remote?(baseUrl: string): FacadeOf[N];
+  /** its facade over HTTP, for a process that does not host it (internal calls carry the service credential) */
+  remote?(baseUrl: string, credential: ServiceCredential): FacadeOf[N];
 }
 
 export class MissingFacadeError extends Error {}
@@ -59,7 +60,7 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
     name: 'movie',
     mapping: (config) => createMovieMapping({ legacySchema: config.LEGACY_SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY }),
     create: (deps) => createMovieModule(deps),
-    remote: (url) => createRemoteMovieFacade(url),
+    remote: (url, credential) => createRemoteMovieFacade(url, credential),
   },
   booking: {
     name: 'booking',

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { checkSecurityEnv, securityEnv } from './security-config.ts';
+
+export { PRODUCTION_METRICS_PORT } from './security-config.ts';
 
 /** Every module the monolith knows about, in dependency order (also the documented cutover order). */
 export const MODULE_NAMES = ['auth', 'movie', 'booking', 'payment', 'notification'] as const;
@@ -176,9 +179,7 @@ export const envSchema = z.object({
   JWT_KEYS_RELOAD_MS: int(100, 3_600_000).default(5_000),
   JWKS_CACHE_SECONDS: int(1, 86_400).default(300),
   LEGACY_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1, 1000).default(5),
-  LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
-  LOGIN_THROTTLE_WINDOW_SECONDS: int(1, 86_400).default(900),
+  ...securityEnv,
   // movie and booking (issue 3; ADR 0010, 0011)
   /** currency of the legacy tables' prices (they have no currency column) and of new showtimes by default */
   DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like VND').default('VND'),
@@ -189,6 +190,10 @@ export const envSchema = z.object({
   /** how often the expiry sweeper looks for pending bookings past expires_at */
   BOOKING_SWEEP_INTERVAL_MS: int(50, 600_000).default(1_000),
   BOOKING_MAX_SEATS: int(1, 100).default(10),
+  /** seats one user may hold in pending bookings of one showtime (paid seats do not count) */
+  BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: int(1, 1_000).default(10),
+  /** pending bookings one user may have at once, all showtimes together */
+  BOOKING_MAX_PENDING_BOOKINGS: int(1, 1_000).default(5),
   /** the old whole-showtime lock's lifetime (lock:showtime:<id>, 10 s in the old booking service) */
   BOOKING_SHOWTIME_LOCK_MS: int(100, 600_000).default(10_000),
   // notification and jobs (issue 4; ADR 0040)
@@ -274,6 +279,8 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   if (env.NOTIFICATION_CHANNEL === 'email' && !env.SMTP_URL) {
     throw new ConfigError([{ variable: 'SMTP_URL', message: 'is required when NOTIFICATION_CHANNEL=email' }]);
   }
+  const security = checkSecurityEnv(env);
+  if (security.length > 0) throw new ConfigError(security);
   if (env.UNLEASH_URL && !env.UNLEASH_API_TOKEN) {
     throw new ConfigError([
       { variable: 'UNLEASH_API_TOKEN', message: 'is required when UNLEASH_URL is set' },

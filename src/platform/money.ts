@@ -27,6 +27,17 @@ export function fromMinor(minor: bigint): string {
 /** Normalise a NUMERIC value as pg returns it ("120000", "120000.5") to two places. */
 export const normalizeMoney = (amount: string | number): string => fromMinor(toMinor(String(amount)));
 
+/**
+ * The largest amount every store can hold: the legacy shared tables keep prices and totals as
+ * DECIMAL(10,2) (8 integer digits), the narrowest money column of any store. A price above it, or a
+ * booking total that adds up past it, is refused as input rather than overflowing the column (a 500).
+ */
+export const MONEY_MAX = '99999999.99';
+const MONEY_MAX_MINOR = toMinor(MONEY_MAX);
+
+/** Whether an amount (a valid money string) fits every store's money columns. */
+export const fitsEveryStore = (amount: string): boolean => toMinor(amount) <= MONEY_MAX_MINOR;
+
 export const sumMoney = (amounts: string[]): string => fromMinor(amounts.reduce((acc, a) => acc + toMinor(a), 0n));
 
 /**
@@ -36,7 +47,8 @@ export const sumMoney = (amounts: string[]): string => fromMinor(amounts.reduce(
 export const moneyInput = z
   .union([z.string(), z.number()], { error: 'must be an amount like 120000 or "120000.00"' })
   .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
-  .refine(isMoney, 'must be a non-negative amount with at most two decimals (and at most 10 integer digits)')
-  .transform(normalizeMoney);
+  .refine(isMoney, 'must be a non-negative amount with at most two decimals')
+  .transform(normalizeMoney)
+  .refine(fitsEveryStore, `must be at most ${MONEY_MAX}`);
 
 export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like VND or USD');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { composeApp, type BoxofficeApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import type { FlagName } from '../../src/platform/flag-names.ts';
+import type { Logger } from '../../src/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { setFlag, unleashTestEnv, waitForFlag } from './unleash.ts';
 
@@ -25,7 +26,11 @@ export interface StartOptions {
   /** connect to the test Unleash so flags can be flipped live */
   unleash?: boolean;
   start?: boolean;
+  /** the app's logger (e.g. one that captures lines, test/helpers/log-capture.ts) */
+  logger?: Logger;
 }
+
+export const TEST_INTERNAL_API_SECRET = 'test-internal-api-secret-0123456789abcdef';
 
 /** Compose, start and listen on a random port, on a database and Redis key prefix of its own. */
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -40,6 +45,11 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     JWT_KEYS_DIR: keysDir,
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // one deployment's shared secret: test apps that call each other (split modules) must agree on it
+    INTERNAL_API_SECRET: TEST_INTERNAL_API_SECRET,
+    // every test request comes from 127.0.0.1, so files that register many users would share one budget;
+    // test/modules/auth/registration-throttle.test.ts sets its own
+    REGISTER_MAX_PER_IP: '0',
     ...(options.unleash
       ? {
           UNLEASH_URL: unleashTestEnv().url,
@@ -50,7 +60,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       : {}),
     ...options.env,
   };
-  const app = await composeApp(loadConfig(env));
+  const app = await composeApp(loadConfig(env), options.logger ? { logger: options.logger } : {});
   if (options.unleash && !(await app.flags.waitUntilSynchronized(15_000))) {
     throw new Error('the test app did not synchronize with Unleash');
   }

@@ -33,6 +33,26 @@ test('each bad value is reported under its variable name', (t) => {
   t.deepEqual(problemsOf({ LEGACY_JWT_SECRET: 'short' }), ['LEGACY_JWT_SECRET']);
   t.deepEqual(problemsOf({ PORT: 'x', ROLE: 'y' }).sort(), ['PORT', 'ROLE']);
   t.deepEqual(problemsOf({ UNLEASH_URL: 'http://unleash:4242/api' }), ['UNLEASH_API_TOKEN']);
+  // the abuse controls of issue 8
+  t.deepEqual(problemsOf({ INTERNAL_API_SECRET: 'too-short' }), ['INTERNAL_API_SECRET']);
+  t.deepEqual(problemsOf({ REGISTER_MAX_PER_IP: '-1' }), ['REGISTER_MAX_PER_IP']);
+  t.deepEqual(problemsOf({ BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '0' }), ['BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME']);
+  t.deepEqual(problemsOf({ BOOKING_MAX_PENDING_BOOKINGS: 'many' }), ['BOOKING_MAX_PENDING_BOOKINGS']);
+  t.deepEqual(problemsOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '0' }), ['LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS']);
+  t.deepEqual(problemsOf({ LOGIN_KNOWN_ADDRESS_DAYS: '400' }), ['LOGIN_KNOWN_ADDRESS_DAYS']);
+  t.deepEqual(problemsOf({ METRICS_PORT: '70000' }), ['METRICS_PORT']);
+  t.deepEqual(problemsOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' }), ['LOGIN_MAX_FAILURES_PER_ACCOUNT'], 'not above the pair budget (5)');
+});
+
+test('abuse-control defaults (issue 8)', (t) => {
+  const c = loadConfig({});
+  t.like(c, {
+    BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: 10, BOOKING_MAX_PENDING_BOOKINGS: 5, REGISTER_MAX_PER_IP: 10, REGISTER_WINDOW_SECONDS: 3600,
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: 5, LOGIN_MAX_FAILURES_PER_IP: 50, LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS: 300, LOGIN_KNOWN_ADDRESS_DAYS: 30,
+  });
+  t.is(c.METRICS_TOKEN, undefined);
+  t.is(c.INTERNAL_API_SECRET, undefined);
 });
 
 test('MODULES: a list hosts a subset in dependency order; unknown names are rejected', (t) => {

@@ -11,6 +11,7 @@ import { createLegacyUserStore } from './internal/legacy-user-store.ts';
 import { LoginThrottle } from './internal/login-throttle.ts';
 import { createOwnUserStore } from './internal/own-user-store.ts';
 import { createRefreshTokenStore } from './internal/refresh-token-store.ts';
+import { RegistrationThrottle } from './internal/registration-throttle.ts';
 import { createAuthRoutes } from './internal/routes.ts';
 import { TokenIssuer } from './internal/token-issuer.ts';
 import { USER_STORE_METHODS } from './internal/user-store.ts';
@@ -83,9 +84,18 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
     throttle: new LoginThrottle({
       redis,
       keyPrefix: config.REDIS_KEY_PREFIX,
-      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAccountAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
       maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+      accountDelayAfter: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      accountMaxDelaySeconds: config.LOGIN_ACCOUNT_MAX_DELAY_SECONDS,
+      knownAddressDays: config.LOGIN_KNOWN_ADDRESS_DAYS,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    }),
+    registrations: new RegistrationThrottle({
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      maxPerIp: config.REGISTER_MAX_PER_IP,
+      windowSeconds: config.REGISTER_WINDOW_SECONDS,
     }),
     flags,
     logger,

@@ -4,6 +4,7 @@ import { expireDue, createExpirySweeper } from './internal/booking-expiry.ts';
 import { BookingService } from './internal/booking-service.ts';
 import { createLegacyBookingStore } from './internal/legacy-booking-store.ts';
 import { createOwnBookingStore } from './internal/own-booking-store.ts';
+import { createPendingCaps } from './internal/pending-caps.ts';
 import { createPaymentEventHandlers } from './internal/payment-event-handlers.ts';
 import { BOOKING_STORE_METHODS } from './internal/types.ts';
 import { createBookingRoutes } from './internal/routes.ts';
@@ -68,8 +69,9 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
   const stores = () => deps.stores.describe('booking');
   const saga = createSagaState(OUTBOX_SCHEMA);
   const holds = new SeatHolds({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const caps = createPendingCaps({ maxSeatsPerShowtime: config.BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME, maxBookings: config.BOOKING_MAX_PENDING_BOOKINGS });
   const service = new BookingService({
-    db, store, saga, holds, movie: deps.movie, flags: deps.flags, logger, metrics: deps.metrics,
+    db, store, saga, holds, caps, movie: deps.movie, flags: deps.flags, logger, metrics: deps.metrics,
     holdSeconds: config.BOOKING_HOLD_SECONDS, showtimeLockMs: config.BOOKING_SHOWTIME_LOCK_MS,
   });
   const expiry = { db, store, saga, holds, logger };

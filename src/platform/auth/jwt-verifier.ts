@@ -1,6 +1,7 @@
 import jose from 'node-jose';
 import { z } from 'zod';
 import { UnauthorizedError } from '../errors.ts';
+import { isStorableText } from '../input.ts';
 import type { Principal } from './principal.ts';
 
 /** A JSON Web Key Set as served at /.well-known/jwks.json (public keys only). */
@@ -35,6 +36,7 @@ export type InvalidTokenReason =
   | 'unknown_kid'
   | 'bad_signature'
   | 'missing_claim'
+  | 'invalid_claim'
   | 'expired'
   | 'not_yet_valid'
   | 'wrong_issuer'
@@ -55,15 +57,20 @@ const headerSchema = z.looseObject({
   typ: z.string().optional(),
 });
 
+/**
+ * The claims' shapes, not only their presence: a validly signed token is still input, and its subject
+ * becomes a user id in queries (a `sub` that is not a UUID was a 500 in Postgres). Every account id,
+ * old or new, is a UUID.
+ */
 const claimsSchema = z.object({
-  sub: z.string().min(1),
-  exp: z.number(),
-  iat: z.number().optional(),
-  nbf: z.number().optional(),
+  sub: z.uuid(),
+  exp: z.number().finite(),
+  iat: z.number().finite().optional(),
+  nbf: z.number().finite().optional(),
   iss: z.string(),
   aud: z.union([z.string(), z.array(z.string())]),
   roles: z.array(z.enum(['user', 'admin'])),
-  email: z.string(),
+  email: z.string().max(254).refine(isStorableText),
 });
 
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5c', 'x5u'] as const;
@@ -212,8 +219,11 @@ export class TokenVerifier {
     }
     const parsed = claimsSchema.safeParse(payloadRaw);
     if (!parsed.success) {
-      const missing = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
-      throw new InvalidTokenError('missing_claim', `token claims missing or invalid: ${missing}`);
+      const claims = (payloadRaw ?? {}) as Record<string, unknown>;
+      const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '(payload)')))];
+      const missing = names.filter((n) => typeof payloadRaw !== 'object' || claims[n] === undefined);
+      if (missing.length > 0) throw new InvalidTokenError('missing_claim', `token claims missing: ${missing.join(', ')}`);
+      throw new InvalidTokenError('invalid_claim', `token claims of the wrong shape: ${names.join(', ')}`);
     }
     const claims = parsed.data;
     const nowSec = this.now() / 1000;

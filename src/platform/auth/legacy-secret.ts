@@ -5,16 +5,17 @@ import { join } from 'node:path';
 export const LEGACY_SECRET_FILE = 'legacy-hs256.secret';
 
 /**
- * The old system's shared HS256 secret: LEGACY_JWT_SECRET, or — outside production — a file in the key
- * directory generated at first start. Production without one has no HS256 path at all.
+ * A shared secret: the configured value, or — outside production — a file in the key directory,
+ * generated at first start (so processes sharing the directory share it). Production without one: none.
  */
-export function loadLegacySecret(options: {
+export function loadSharedSecret(options: {
   secret?: string | undefined;
   keysDir: string;
+  file: string;
   production: boolean;
 }): string | undefined {
   if (options.secret) return options.secret;
-  const path = join(options.keysDir, LEGACY_SECRET_FILE);
+  const path = join(options.keysDir, options.file);
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
@@ -28,4 +29,9 @@ export function loadLegacySecret(options: {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   return readFileSync(path, 'utf8').trim();
+}
+
+/** The old system's shared HS256 secret (LEGACY_JWT_SECRET). Production without one has no HS256 path at all. */
+export function loadLegacySecret(options: { secret?: string | undefined; keysDir: string; production: boolean }): string | undefined {
+  return loadSharedSecret({ ...options, file: LEGACY_SECRET_FILE });
 }

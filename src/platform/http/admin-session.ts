@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import { DomainError, ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { renderLoginPage } from './admin-login-page.ts';
+import { safeParseBody } from './validate.ts';
 
 /**
  * The Content-Security-Policy of admin pages (login, bull-board, the migration dashboard): same-origin
@@ -114,9 +115,12 @@ export class AdminSession {
     });
     router.post(this.loginPath, async (ctx) => {
       if (!sameOrigin(ctx)) throw new ForbiddenError('cross-site login refused');
-      const parsed = loginForm.safeParse((ctx.request as { body?: unknown }).body ?? {});
+      const parsed = safeParseBody(ctx, loginForm);
       const next = safeNext(parsed.success ? parsed.data.next : undefined, this.basePath) ?? this.o.home ?? this.basePath;
-      if (!parsed.success) return this.page(ctx, 422, { next, error: 'Enter your email and password.' });
+      if (!parsed.success) {
+        const fields = parsed.error.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; ');
+        return this.page(ctx, 422, { next, error: `Enter your email and password (${fields}).` });
+      }
       const { email, password } = parsed.data;
       let token: { accessToken: string; expiresIn: number };
       let principal: Principal;

@@ -1,18 +1,22 @@
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { Router } from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import helmet from 'koa-helmet';
+import { ServiceCredentialError } from '../auth/service-credential.ts';
 import { acceptCorrelationId, runWithContext } from '../context.ts';
 import { DomainError, ServiceUnavailableError } from '../errors.ts';
 import type { Health } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Principal } from '../auth/principal.ts';
+import { bodyMiddleware } from './body.ts';
 import { errorMiddleware } from './error-middleware.ts';
+import { metricsHandler } from './metrics-endpoint.ts';
 
 export interface HttpState {
   correlationId: string;
   principal?: Principal;
+  /** on /internal/…: the module process that called, from its service credential */
+  serviceCaller?: string;
 }
 
 export type AppContext = Context & { state: HttpState };
@@ -28,6 +32,10 @@ export interface HttpAppOptions {
   mounts?: Middleware[];
   /** exact paths that accept an HTML form post (application/x-www-form-urlencoded) as well as JSON */
   formPaths?: string[];
+  /** GET /metrics on this app: off when METRICS_PORT serves it; behind METRICS_TOKEN when that is set */
+  metricsEndpoint?: { onAppPort: boolean; token?: string | undefined };
+  /** guards every path under /internal/ (the service credential), before any body is read */
+  internalGuard?: Middleware;
 }
 
 export interface HttpApp {
@@ -36,12 +44,26 @@ export interface HttpApp {
   inFlight(): number;
 }
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/**
+ * A method no router implements (TRACE, PROPFIND, …) is the caller's mistake, not ours: @koa/router
+ * answers it 501, which counted as a server error and logged at error level, so anyone could trip 5xx
+ * alerts. It becomes 405 with the path's Allow, or 404 where no route has the path at all.
+ */
+const unroutedMethods: Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.status !== 501 || ctx.body !== undefined) return;
+  if (ctx.response.get('allow')) {
+    ctx.status = 405;
+  } else {
+    ctx.remove('Allow');
+    ctx.status = 404;
+  }
+};
 
-function hasBody(ctx: Context): boolean {
-  const len = ctx.request.length;
-  return (len !== undefined && len > 0) || ctx.get('transfer-encoding') !== '';
-}
+/** Without a guard, nothing under /internal/ answers (closed by default). */
+const refuseInternal: Middleware = () => {
+  throw new ServiceCredentialError('the internal API is disabled here');
+};
 
 /** Koa app: correlation id → access log + metrics → problem+json errors → headers → JSON body → routes. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
@@ -75,17 +97,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }
   };
 
-  const formPaths = new Set(options.formPaths ?? []);
-  const requireJson: Middleware = (ctx, next) => {
-    const form = formPaths.has(ctx.path) && ctx.is('application/x-www-form-urlencoded');
-    if (BODY_METHODS.has(ctx.method) && hasBody(ctx) && !form && !ctx.is('application/json', '+json')) {
-      throw new DomainError(415, 'unsupported-media-type', 'Unsupported media type', {
-        detail: 'send the body as application/json',
-      });
-    }
-    return next();
-  };
-
   const platform = new Router();
   platform.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -109,38 +120,17 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }
     ctx.body = { status: 'ready', checks: report.checks };
   });
-  platform.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  const metricsEndpoint = options.metricsEndpoint ?? { onAppPort: true };
+  if (metricsEndpoint.onAppPort) platform.get('/metrics', metricsHandler({ metrics, token: metricsEndpoint.token }));
+  const internalGuard = options.internalGuard ?? refuseInternal;
 
   koa.use(correlation);
   koa.use(observe);
   koa.use(errorMiddleware(logger));
+  koa.use(unroutedMethods);
   koa.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } }));
-  koa.use(requireJson);
-  koa.use(
-    bodyParser({
-      // forms only reach the parser on formPaths: requireJson turned every other form away with 415
-      enableTypes: ['json', 'form'],
-      formLimit: '16kb',
-      jsonLimit: options.bodyLimit,
-      jsonStrict: true,
-      onError(err: Error & { status?: number }) {
-        if (err.status === 413) {
-          throw new DomainError(413, 'payload-too-large', 'Payload too large', {
-            detail: `request body is larger than ${options.bodyLimit}`,
-          });
-        }
-        if (err.status === 400) {
-          throw new DomainError(400, 'malformed-json', 'Malformed JSON', {
-            detail: 'request body is not valid JSON (an object or array is expected)',
-          });
-        }
-        throw err;
-      },
-    }),
-  );
+  koa.use((ctx, next) => (ctx.path.startsWith('/internal/') ? internalGuard(ctx, next) : next()));
+  for (const middleware of bodyMiddleware({ jsonLimit: options.bodyLimit, formPaths: options.formPaths ?? [] })) koa.use(middleware);
   koa.use(platform.routes());
   for (const mount of options.mounts ?? []) koa.use(mount);
   for (const router of options.routers) {

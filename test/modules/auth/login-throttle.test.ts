@@ -1,45 +1,113 @@
 import test from 'ava';
 import { api, registerAndLogin, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { waitFor } from '../../helpers/events.ts';
 
+// ADR 0043. TRUST_PROXY on so that X-Forwarded-For stands for distinct client addresses.
 let app: TestApp;
 test.before(async () => {
-  app = await startTestApp({ env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '8', LOGIN_THROTTLE_WINDOW_SECONDS: '60' } });
+  app = await startTestApp({
+    env: {
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3',
+      LOGIN_MAX_FAILURES_PER_IP: '8',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '4',
+      LOGIN_ACCOUNT_MAX_DELAY_SECONDS: '2',
+      LOGIN_THROTTLE_WINDOW_SECONDS: '60',
+    },
+  });
 });
 test.after.always(async () => {
   await app?.stop();
 });
 
-const login = (email: string, password: string, ip?: string) =>
-  api(app.url, 'POST', '/api/v1/auth/login', { body: { email, password }, ...(ip ? { headers: { 'x-forwarded-for': ip } } : {}) });
+let next = 0;
+/** A fresh client address per call: tests do not share address budgets. */
+const address = () => `198.51.100.${++next}`;
+const login = (email: string, password: string, ip: string) =>
+  api(app.url, 'POST', '/api/v1/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': ip } });
 
-test.serial('too many failures on one account → 429 with Retry-After, even with the right password', async (t) => {
+test('a stranger failing on an account from his address locks out only himself', async (t) => {
   const { user } = await registerAndLogin(app.url);
-  for (let i = 0; i < 3; i++) t.is((await login(user.email, 'Wr0ng-pass')).status, 401);
-  const blocked = await login(user.email, user.password);
-  t.is(blocked.status, 429);
-  t.is(blocked.body.type, 'urn:boxoffice:problem:too-many-requests');
+  const stranger = address();
+  for (let i = 0; i < 3; i++) t.is((await login(user.email, 'Wr0ng-pass', stranger)).status, 401);
+  const blocked = await login(user.email, user.password, stranger);
+  t.is(blocked.status, 429, 'even the right password, from that address');
+  t.regex(blocked.body.detail, /this account from this address/);
   const retryAfter = Number(blocked.headers.get('retry-after'));
   t.true(retryAfter > 0 && retryAfter <= 60, String(retryAfter));
+  t.is((await login(user.email, user.password, address())).status, 200, 'the owner, elsewhere, logs in');
 });
 
-test.serial('a success resets the account count', async (t) => {
-  const { user } = await registerAndLogin(app.url);
-  for (let i = 0; i < 2; i++) t.is((await login(user.email, 'Wr0ng-pass')).status, 401);
-  t.is((await login(user.email, user.password)).status, 200);
-  for (let i = 0; i < 2; i++) t.is((await login(user.email, 'Wr0ng-pass')).status, 401);
-  t.is((await login(user.email, user.password)).status, 200);
-});
-
-test.serial('failures across many accounts from one address → 429 for that address', async (t) => {
-  // everything here comes from 127.0.0.1 (TRUST_PROXY is off, so X-Forwarded-For is ignored);
-  // the earlier tests spent 5 of the 8 failures this address may have
-  const { user } = await registerAndLogin(app.url);
-  let status = 0;
-  for (let i = 0; i < 6 && status !== 429; i++) {
-    status = (await login(`nobody-${i}@example.com`, 'Wr0ng-pass', `10.0.0.${i}`)).status;
+test("the admin's account cannot be locked by five wrong passwords from anyone", async (t) => {
+  const email = `admin-${Date.now()}@example.com`;
+  const password = 'Adm1n-long-secret';
+  await app.app.auth!.admin.createAdmin({ email, password });
+  const home = address();
+  t.is((await login(email, password, home)).status, 200);
+  for (const stranger of [address(), address()]) {
+    for (let i = 0; i < 5; i++) t.not((await login(email, 'guess-Passw0rd', stranger)).status, 200);
   }
+  t.is((await login(email, password, home)).status, 200);
+});
+
+test('a distributed guesser meets a doubling delay on the account, not a lock; known addresses pass', async (t) => {
+  const { user } = await registerAndLogin(app.url);
+  const home = address();
+  t.is((await login(user.email, user.password, home)).status, 200, 'the owner logs in from home once');
+  // four failures, each from a new address: no pair or address budget is touched
+  for (let i = 0; i < 4; i++) t.is((await login(user.email, 'Wr0ng-pass', address())).status, 401);
+  const waits: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const refused = await login(user.email, 'Wr0ng-pass', address());
+    t.is(refused.status, 429, `round ${round}`);
+    t.regex(refused.body.detail, /this account/);
+    waits.push(Number(refused.headers.get('retry-after')));
+    // while the delay runs, the owner's known address is not slowed down
+    t.is((await login(user.email, user.password, home)).status, 200);
+    // the guesser's next attempt is checked once the delay is over — and fails, doubling the delay
+    await waitFor('the account delay to pass', async () => (await login(user.email, 'Wr0ng-pass', address())).status === 401, 10_000, 100);
+  }
+  t.deepEqual(waits, [1, 2, 2], 'doubles up to LOGIN_ACCOUNT_MAX_DELAY_SECONDS');
+  // an owner on a new address waits at most the cap, then gets in: nothing locks the account for the window
+  const travelling = address();
+  const status = await waitFor('the owner to get in from a new address', async () => {
+    const res = await login(user.email, user.password, travelling);
+    return res.status === 200 ? res.status : undefined;
+  }, 10_000, 100);
+  t.is(status, 200);
+});
+
+test('failures across many accounts from one address → 429 for that address', async (t) => {
+  const { user } = await registerAndLogin(app.url);
+  const host = address();
+  let status = 0;
+  for (let i = 0; i < 9 && status !== 429; i++) status = (await login(`nobody-${i}-${host}@example.com`, 'Wr0ng-pass', host)).status;
   t.is(status, 429);
-  const blocked = await login(user.email, user.password);
+  const blocked = await login(user.email, user.password, host);
   t.is(blocked.status, 429);
-  t.regex(blocked.body.detail, /this address/);
+  t.regex(blocked.body.detail, /from this address/);
+  t.is((await login(user.email, user.password, address())).status, 200);
+});
+
+test('a success clears the pair count', async (t) => {
+  const { user } = await registerAndLogin(app.url);
+  const ip = address();
+  for (let i = 0; i < 2; i++) t.is((await login(user.email, 'Wr0ng-pass', ip)).status, 401);
+  t.is((await login(user.email, user.password, ip)).status, 200);
+  for (let i = 0; i < 2; i++) t.is((await login(user.email, 'Wr0ng-pass', ip)).status, 401);
+  t.is((await login(user.email, user.password, ip)).status, 200);
+});
+
+test('X-Forwarded-For is not trusted unless TRUST_PROXY is on: spoofed addresses share one budget', async (t) => {
+  const direct = await startTestApp({ env: { LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2' } });
+  try {
+    const { user } = await registerAndLogin(direct.url);
+    const spoofed = (ip: string, password: string) =>
+      api(direct.url, 'POST', '/api/v1/auth/login', { body: { email: user.email, password }, headers: { 'x-forwarded-for': ip } });
+    t.is((await spoofed('10.0.0.1', 'Wr0ng-pass')).status, 401);
+    t.is((await spoofed('10.0.0.2', 'Wr0ng-pass')).status, 401);
+    t.is((await spoofed('10.0.0.3', user.password)).status, 429);
+  } finally {
+    await direct.stop();
+  }
 });

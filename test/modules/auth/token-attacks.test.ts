@@ -42,6 +42,10 @@ const cases: Case[] = [
   { name: 'wrong audience', status: 401, reason: 'wrong_audience', token: (a, u) => signRs256({ kid: activeKey(a.env['JWT_KEYS_DIR']!).kid }, goodClaims(u.id, u.email, { aud: ['another-api'] }), activeKey(a.env['JWT_KEYS_DIR']!).privateKey) },
   { name: 'missing exp', status: 401, reason: 'missing_claim', token: (a, u) => { const c = goodClaims(u.id, u.email); delete c['exp']; return signRs256({ kid: activeKey(a.env['JWT_KEYS_DIR']!).kid }, c, activeKey(a.env['JWT_KEYS_DIR']!).privateKey); } },
   { name: 'a tampered payload (roles: admin) under the original signature', status: 401, reason: 'bad_signature', token: (a, u) => { const good = signRs256({ kid: activeKey(a.env['JWT_KEYS_DIR']!).kid }, goodClaims(u.id, u.email), activeKey(a.env['JWT_KEYS_DIR']!).privateKey).split('.'); const forged = Buffer.from(JSON.stringify(goodClaims(u.id, u.email, { roles: ['admin'] }))).toString('base64url'); return `${good[0]}.${forged}.${good[2]}`; } },
+  // a validly signed token is still input: its sub becomes a user id in queries (this was a 500)
+  { name: 'a validly signed token whose sub is not a UUID', status: 401, reason: 'invalid_claim', token: (a, u) => signRs256({ kid: activeKey(a.env['JWT_KEYS_DIR']!).kid }, goodClaims('admin', u.email), activeKey(a.env['JWT_KEYS_DIR']!).privateKey) },
+  { name: 'a legacy HS256 token whose sub is a number', status: 401, reason: 'invalid_claim', token: (a, u) => signHs256({}, goodClaims(42 as never, u.email), legacySecret(a.env['JWT_KEYS_DIR']!)) },
+  { name: 'a validly signed token whose email holds a NUL', status: 401, reason: 'invalid_claim', token: (a, u) => signRs256({ kid: activeKey(a.env['JWT_KEYS_DIR']!).kid }, goodClaims(u.id, 'a\u0000b@x.com'), activeKey(a.env['JWT_KEYS_DIR']!).privateKey) },
   { name: 'HS256 signed with a guessed secret', status: 401, reason: 'bad_signature', token: (_a, u) => signHs256({}, goodClaims(u.id, u.email), 'secret') },
 ];
 
@@ -59,6 +63,17 @@ for (const path of ['local', 'remote'] as const) {
     });
   }
 }
+
+test('a validly signed token with a non-UUID sub is a 401 on /bookings too, on both check paths', async (t) => {
+  for (const path of ['local', 'remote'] as const) {
+    const app = paths[path];
+    const key = activeKey(app.env['JWT_KEYS_DIR']!);
+    const token = signRs256({ kid: key.kid }, goodClaims('not-a-uuid', users[path].email), key.privateKey);
+    const res = await api(app.url, 'GET', '/api/v1/bookings', { token });
+    t.is(res.status, 401, `${path}: ${JSON.stringify(res.body)}`);
+    t.is(res.body.reason, 'invalid_claim');
+  }
+});
 
 test('the local path validates without calling auth per request; the remote path calls it every time', async (t) => {
   for (const path of ['local', 'remote'] as const) {

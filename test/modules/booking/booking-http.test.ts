@@ -141,4 +141,19 @@ for (const cfg of [
     t.is(off.status, 409);
     t.is(off.body.type, 'urn:boxoffice:problem:showtime-cancelled');
   });
+
+  test(name('a total no store can hold is a 422 naming seat_ids, never a 500 (issue 8)'), async (t) => {
+    const c = await createCatalog(t0, admin, { rows: 1, perRow: 3, basePrice: '99999999.99' });
+    const [buyer] = await forgeUsers(t0, 1);
+    const two = await book(buyer!.token, c.showtimeId, c.seatIds.slice(0, 2));
+    t.is(two.status, 422, JSON.stringify(two.body));
+    t.is(two.body.type, 'urn:boxoffice:problem:booking-total-too-large');
+    t.deepEqual(two.body.errors.map((e: { field: string }) => e.field), ['seat_ids']);
+    t.is(two.body.total_price, '199999999.98');
+    const one = await book(buyer!.token, c.showtimeId, [c.seatIds[2]!]);
+    t.is(one.status, 201, JSON.stringify(one.body));
+    t.is(one.body.total_price, '99999999.99');
+    // the refused request held nothing: its seats are still free
+    t.is((await book(buyer!.token, c.showtimeId, [c.seatIds[0]!])).status, 201);
+  });
 }

@@ -134,4 +134,25 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
     tc.is(await f.store.findById(f.db, b.id), undefined);
     tc.deepEqual(await f.store.activeSeats(f.db, s.showtimeId), []);
   });
+
+  t('pendingOf counts the user\'s unexpired pending bookings, and their seats in one showtime', async (tc, f) => {
+    const [a, b] = [await f.showtime(4), await f.showtime(4)];
+    const user = await f.user();
+    const other = await f.user();
+    const now = new Date();
+    tc.deepEqual(await f.store.pendingOf(f.db, user.id, a.showtimeId, now), { bookings: 0, seatsInShowtime: 0 });
+    await insert(f, newBooking(a, user, a.seats.slice(0, 2)));
+    await insert(f, newBooking(b, user, [b.seats[0]!]));
+    await insert(f, newBooking(a, other, [a.seats[3]!]));
+    const confirmed = newBooking(b, user, [b.seats[1]!]);
+    await insert(f, confirmed);
+    await f.db.transaction((trx) => f.store.confirm(trx, confirmed.id));
+    const cancelled = newBooking(a, user, [a.seats[2]!]);
+    await insert(f, cancelled);
+    await f.db.transaction((trx) => f.store.finish(trx, cancelled.id, 'cancelled', 'test'));
+    tc.deepEqual(await f.store.pendingOf(f.db, user.id, a.showtimeId, now), { bookings: 2, seatsInShowtime: 2 }, 'paid and cancelled ones do not count');
+    tc.deepEqual(await f.store.pendingOf(f.db, user.id, b.showtimeId, now), { bookings: 2, seatsInShowtime: 1 });
+    const later = new Date(now.getTime() + 3_600_000);
+    tc.deepEqual(await f.store.pendingOf(f.db, user.id, a.showtimeId, later), { bookings: 0, seatsInShowtime: 0 }, 'holds that ran out do not count');
+  });
 }

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { createRemoteMovieFacade } from '../../../src/modules/movie/index.ts';
+import { ServiceCredential } from '../../../src/platform/auth/service-credential.ts';
 import { ServiceUnavailableError } from '../../../src/platform/errors.ts';
-import { api, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { api, startTestApp, TEST_INTERNAL_API_SECRET, type TestApp } from '../../helpers/app.ts';
 import { adminToken, createCatalog, forgeUsers } from '../../helpers/catalog.ts';
 import { movieFacadeContract } from './movie-facade.contract.ts';
 
@@ -16,11 +17,18 @@ test.after.always(async () => {
 });
 
 movieFacadeContract(test, 'in-process adapter', () => ({ facade: host.app.movie!.facade, host, admin }));
-movieFacadeContract(test, 'remote adapter (HTTP)', () => ({ facade: createRemoteMovieFacade(host.url), host, admin }));
+const credential = (secret = TEST_INTERNAL_API_SECRET) => new ServiceCredential({ secret, caller: 'booking' });
+movieFacadeContract(test, 'remote adapter (HTTP)', () => ({ facade: createRemoteMovieFacade(host.url, credential()), host, admin }));
 
 test('remote adapter: a movie service that does not answer is a 503 error, not "no such showtime"', async (t) => {
-  const facade = createRemoteMovieFacade('http://127.0.0.1:1', 500);
+  const facade = createRemoteMovieFacade('http://127.0.0.1:1', credential(), 500);
   await t.throwsAsync(facade.getShowtimeSnapshot('00000000-0000-4000-8000-000000000000'), { instanceOf: ServiceUnavailableError });
+});
+
+test('remote adapter with another deployment\'s secret: the internal API refuses it, and the facade says 503', async (t) => {
+  const c = await createCatalog(host, admin, { rows: 1, perRow: 1 });
+  const facade = createRemoteMovieFacade(host.url, credential('some-other-deployment-secret-0123456789'));
+  await t.throwsAsync(facade.getShowtimeSnapshot(c.showtimeId), { instanceOf: ServiceUnavailableError, message: /answered 401/ });
 });
 
 test('a booking-only deployment (MODULES=auth,booking, SERVICE_URL_MOVIE) books through the remote facade', async (t) => {

@@ -104,6 +104,46 @@ for (const store of ['legacy', 'own'] as const) {
     t.is(patch.status, 409);
   });
 
+  test(name('prices, dates and poster links are bounded by what every store holds (issue 8)'), async (t) => {
+    const movie = (body: Record<string, unknown>) => api(t0.url, 'POST', '/api/v1/movies', { token: admin, body: { title: 'Bounds', duration_minutes: 90, ...body } });
+    const field = (res: { body: { errors?: { field: string }[] } }) => res.body.errors?.map((e) => e.field);
+    for (const release_date of ['0000-01-01', '1869-12-31', '9999-12-31']) {
+      const res = await movie({ release_date });
+      t.is(res.status, 422, release_date);
+      t.deepEqual(field(res), ['release_date']);
+    }
+    t.is((await movie({ release_date: '1895-12-28' })).status, 201);
+    for (const poster_url of ['javascript:alert(document.cookie)', 'file:///etc/passwd', 'data:text/html,<script>alert(1)</script>']) {
+      const res = await movie({ poster_url });
+      t.is(res.status, 422, poster_url);
+      t.deepEqual(field(res), ['poster_url']);
+    }
+    t.is((await movie({ poster_url: 'https://img.example.com/poster.jpg' })).status, 201);
+
+    const c = await createCatalog(t0, admin, { rows: 1, perRow: 1 });
+    const theater = await api(t0.url, 'POST', '/api/v1/theaters', { token: admin, body: { name: 'Bounds hall', layout: { rows: [{ row: 'A', seats: 2 }] } } });
+    const showtime = (body: Record<string, unknown>) =>
+      api(t0.url, 'POST', '/api/v1/showtimes', { token: admin, body: { movie_id: c.movieId, theater_id: theater.body.id, start_time: '2032-05-01T19:00:00Z', base_price: '1', ...body } });
+    for (const [body, name] of [
+      [{ base_price: '100000000' }, 'base_price'],
+      [{ base_price: 100000000 }, 'base_price'],
+      [{ tier_prices: { vip: '123456789' } }, 'tier_prices.vip'],
+      [{ start_time: '0000-01-01T00:00:00Z' }, 'start_time'],
+      [{ start_time: new Date(Date.now() - 3_600_000).toISOString() }, 'start_time'],
+    ] as const) {
+      const res = await showtime(body);
+      t.is(res.status, 422, JSON.stringify(body));
+      t.deepEqual(field(res), [name], JSON.stringify(res.body));
+    }
+    // the largest price every store holds is stored and read back exactly (the legacy column is DECIMAL(10,2))
+    const top = await showtime({ base_price: '99999999.99' });
+    t.is(top.status, 201, JSON.stringify(top.body));
+    t.is(top.body.base_price, '99999999.99');
+    const past = await api(t0.url, 'PATCH', `/api/v1/showtimes/${top.body.id}`, { token: admin, body: { start_time: '2001-01-01T00:00:00Z' } });
+    t.is(past.status, 422);
+    t.deepEqual(field(past), ['start_time']);
+  });
+
   test(name('bad input is 422 naming the field; unknown ids are 404 / 422'), async (t) => {
     const bad = await api(t0.url, 'POST', '/api/v1/movies', { token: admin, body: { title: '', duration_minutes: 'long' } });
     t.is(bad.status, 422);

@@ -3,6 +3,7 @@ import type { Db } from '../../../platform/db.ts';
 
 export type AuditAction =
   | 'register'
+  | 'register_throttled'
   | 'login'
   | 'login_throttled'
   | 'password_rehashed'

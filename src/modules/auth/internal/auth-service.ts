@@ -13,6 +13,7 @@ import { InvalidCredentialsError, InvalidRefreshTokenError } from './errors.ts';
 import { userCreatedV1, userUpdatedV1 } from './events.ts';
 import { LoginThrottledError, type LoginThrottle } from './login-throttle.ts';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.ts';
+import { RegistrationThrottledError, type RegistrationThrottle } from './registration-throttle.ts';
 import type { RefreshTokenStore } from './refresh-token-store.ts';
 import { emailSchema, passwordSchema, type LoginInput, type RegisterInput } from './schemas.ts';
 import type { TokenIssuer } from './token-issuer.ts';
@@ -45,6 +46,7 @@ export interface AuthServiceDeps {
   issuer: TokenIssuer;
   verifier: TokenVerifier;
   throttle: LoginThrottle;
+  registrations: RegistrationThrottle;
   flags: Flags;
   logger: Logger;
   refreshTtlSeconds: number;
@@ -67,7 +69,21 @@ export class AuthService {
     this.d = deps;
   }
 
+  /** Run a throttle's check; a refusal is written to the audit log (with its scope) before it reaches the client. */
+  private async throttled(check: Promise<void>, action: 'login_throttled' | 'register_throttled', email: string, meta: RequestMeta): Promise<void> {
+    try {
+      await check;
+    } catch (err) {
+      if (err instanceof LoginThrottledError || err instanceof RegistrationThrottledError) {
+        const detail = err instanceof LoginThrottledError ? { detail: { scope: err.scope } } : {};
+        await recordAudit(this.d.db, { action, outcome: 'failure', email, ...meta, ...detail });
+      }
+      throw err;
+    }
+  }
+
   async register(input: RegisterInput, meta: RequestMeta): Promise<UserView> {
+    await this.throttled(this.d.registrations.consume(meta.ip), 'register_throttled', input.email, meta);
     const passwordHash = await hashPassword(input.password);
     const user = await transactionWithRetry(this.d.db, async (trx) => {
       const created = await this.d.users.insert(trx, {
@@ -86,14 +102,7 @@ export class AuthService {
 
   async login(input: LoginInput, meta: RequestMeta): Promise<TokenPair> {
     const email = normalizeEmail(input.email);
-    try {
-      await this.d.throttle.check(email, meta.ip);
-    } catch (err) {
-      if (err instanceof LoginThrottledError) {
-        await recordAudit(this.d.db, { action: 'login_throttled', outcome: 'failure', email, ...meta, detail: { scope: err.scope } });
-      }
-      throw err;
-    }
+    await this.throttled(this.d.throttle.check(email, meta.ip), 'login_throttled', email, meta);
     const user = await this.d.users.findByEmail(this.d.db, email);
     if (!user) {
       await burnPasswordCheck(input.password);
@@ -113,7 +122,7 @@ export class AuthService {
         detail: { from: check.scheme, to: 'argon2id' },
       });
     }
-    await this.d.throttle.recordSuccess(email);
+    await this.d.throttle.recordSuccess(email, meta.ip);
     const pair = await this.issuePair(this.d.db, user);
     await recordAudit(this.d.db, { action: 'login', outcome: 'success', userId: user.id, email, ...meta, detail: { alg: pair.alg } });
     return pair.tokens;

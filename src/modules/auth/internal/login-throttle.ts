@@ -6,35 +6,58 @@ import type { Redis } from '../../../platform/redis.ts';
 export interface LoginThrottleOptions {
   redis: Redis;
   keyPrefix: string;
-  maxFailuresPerAccount: number;
+  /** failures on one account from one address before that pair is refused for the window */
+  maxFailuresPerAccountAddress: number;
+  /** failures from one address, any accounts, before the address is refused for the window */
   maxFailuresPerIp: number;
+  /** failures on one account, from anywhere, before each further attempt must wait a growing delay */
+  accountDelayAfter: number;
+  /** the longest such delay */
+  accountMaxDelaySeconds: number;
+  /** how long an address that logged in to an account stays exempt from that account's delay (0: never) */
+  knownAddressDays: number;
   windowSeconds: number;
 }
 
-export class LoginThrottledError extends TooManyRequestsError {
-  readonly scope: 'account' | 'ip';
+export type ThrottleScope = 'account_address' | 'ip' | 'account';
 
-  constructor(scope: 'account' | 'ip', retryAfterSeconds: number) {
-    super(
-      scope === 'account'
-        ? 'too many failed logins for this account; try again later'
-        : 'too many failed logins from this address; try again later',
-      retryAfterSeconds,
-    );
+const DETAIL: Record<ThrottleScope, string> = {
+  account_address: 'too many failed logins for this account from this address; try again later',
+  ip: 'too many failed logins from this address; try again later',
+  account: 'this account has seen many failed logins; wait before the next attempt',
+};
+
+export class LoginThrottledError extends TooManyRequestsError {
+  readonly scope: ThrottleScope;
+
+  constructor(scope: ThrottleScope, retryAfterSeconds: number) {
+    super(DETAIL[scope], retryAfterSeconds);
     this.scope = scope;
   }
 }
 
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('base64url');
+
 /**
- * Counts failed logins per account and per client address in Redis (rate-limiter-flexible). When
- * Redis is unreachable the counting falls back to this process's memory rather than failing logins
- * or dropping the protection.
+ * Failed-login throttling that a stranger cannot turn against the account's owner (ADR 0043, after
+ * OWASP's Authentication Cheat Sheet):
+ *  - account + address: a hard limit, but only that pair is refused — a stranger locks out only himself;
+ *  - address: a hard limit across accounts (one host stuffing credentials);
+ *  - account, from anywhere (a distributed guesser): no lock, a delay that doubles with each failure past
+ *    a threshold (1 s, 2 s, 4 s … up to the cap), refused with Retry-After before the password is checked;
+ *    addresses that logged in to the account before are exempt, so its owner is not slowed by strangers.
+ * Counters live in Redis (rate-limiter-flexible); when Redis is unreachable they fall back to this
+ * process's memory rather than failing logins or dropping the protection.
  */
 export class LoginThrottle {
-  private readonly byAccount: RateLimiterRedis;
+  private readonly byPair: RateLimiterRedis;
   private readonly byIp: RateLimiterRedis;
+  private readonly byAccount: RateLimiterRedis;
+  private readonly accountGate: RateLimiterRedis;
+  private readonly options: LoginThrottleOptions;
 
   constructor(options: LoginThrottleOptions) {
+    this.options = options;
     const make = (scope: string, points: number) =>
       new RateLimiterRedis({
         storeClient: options.redis,
@@ -44,40 +67,76 @@ export class LoginThrottle {
         duration: options.windowSeconds,
         insuranceLimiter: new RateLimiterMemory({ points, duration: options.windowSeconds }),
       });
-    this.byAccount = make('acct', options.maxFailuresPerAccount);
+    this.byPair = make('pair', options.maxFailuresPerAccountAddress);
     this.byIp = make('ip', options.maxFailuresPerIp);
+    // a counter, never a limit in itself: the gate below turns its count into a delay
+    this.byAccount = make('acct', Number.MAX_SAFE_INTEGER);
+    this.accountGate = make('acct-wait', 1);
   }
 
-  private static accountKey(email: string): string {
-    return createHash('sha256').update(email).digest('base64url');
+  private knownKey(email: string, ip: string): string {
+    return `${this.options.keyPrefix}login:known:${hash(email, ip)}`;
   }
 
-  /** Refuse before checking the password when either budget is spent. */
+  private async isKnownAddress(email: string, ip: string): Promise<boolean> {
+    if (this.options.knownAddressDays === 0) return false;
+    try {
+      return (await this.options.redis.exists(this.knownKey(email, ip))) === 1;
+    } catch {
+      return false; // without Redis every address is a stranger's: the delay still protects the account
+    }
+  }
+
+  /** Refuse before checking the password when a budget is spent or the account's delay is running. */
   async check(email: string, ip: string): Promise<void> {
-    const [account, address] = await Promise.all([
-      this.byAccount.get(LoginThrottle.accountKey(email)),
+    const account = hash(email);
+    const [pair, address, gate] = await Promise.all([
+      this.byPair.get(hash(email, ip)),
       this.byIp.get(ip),
+      this.accountGate.get(account),
     ]);
-    if (account && account.consumedPoints >= this.byAccount.points) {
-      throw new LoginThrottledError('account', account.msBeforeNext / 1000);
+    if (pair && pair.consumedPoints >= this.byPair.points) throw new LoginThrottledError('account_address', pair.msBeforeNext / 1000);
+    if (address && address.consumedPoints >= this.byIp.points) throw new LoginThrottledError('ip', address.msBeforeNext / 1000);
+    if (gate && gate.consumedPoints > this.accountGate.points && !(await this.isKnownAddress(email, ip))) {
+      throw new LoginThrottledError('account', gate.msBeforeNext / 1000);
     }
-    if (address && address.consumedPoints >= this.byIp.points) {
-      throw new LoginThrottledError('ip', address.msBeforeNext / 1000);
-    }
+  }
+
+  /** The delay after the n-th failure on an account: none up to the threshold, then 1 s doubling to the cap. */
+  delayAfter(failures: number): number {
+    const past = failures - this.options.accountDelayAfter;
+    if (past < 0) return 0;
+    return Math.min(2 ** Math.min(past, 30), this.options.accountMaxDelaySeconds);
   }
 
   async recordFailure(email: string, ip: string): Promise<void> {
-    const swallowLimit = (err: unknown) => {
-      if (!(err instanceof RateLimiterRes)) throw err;
-    };
-    await Promise.all([
-      this.byAccount.consume(LoginThrottle.accountKey(email)).catch(swallowLimit),
-      this.byIp.consume(ip).catch(swallowLimit),
+    const counted = (p: Promise<RateLimiterRes>) =>
+      p.catch((err: unknown) => {
+        if (err instanceof RateLimiterRes) return err;
+        throw err;
+      });
+    const account = hash(email);
+    const [, , total] = await Promise.all([
+      counted(this.byPair.consume(hash(email, ip))),
+      counted(this.byIp.consume(ip)),
+      counted(this.byAccount.consume(account)),
     ]);
+    const delay = this.delayAfter(total.consumedPoints);
+    if (delay > 0) await this.accountGate.block(account, delay);
   }
 
-  /** A successful login clears the account's count (not the address's). */
-  async recordSuccess(email: string): Promise<void> {
-    await this.byAccount.delete(LoginThrottle.accountKey(email));
+  /**
+   * A success clears this pair's count and remembers the address for the account. The account-wide
+   * count is left to its window: a success in the middle of a distributed attack must not hand the
+   * attackers a fresh allowance.
+   */
+  async recordSuccess(email: string, ip: string): Promise<void> {
+    await this.byPair.delete(hash(email, ip));
+    if (this.options.knownAddressDays === 0) return;
+    try {
+      await this.options.redis.set(this.knownKey(email, ip), '1', { expiration: { type: 'EX', value: this.options.knownAddressDays * 86_400 } });
+    } catch {
+      // not remembered: the address is treated as a stranger's until the next successful login
+    }
   }
 }

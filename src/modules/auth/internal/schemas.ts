@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress, text } from '../../../platform/input.ts';
 
 const COMMON_PASSWORDS = new Set([
   'password', 'password1', 'password12', 'password123', 'passw0rd', '12345678', '123456789', '1234567890',
@@ -6,12 +7,7 @@ const COMMON_PASSWORDS = new Set([
   '11111111', '00000000', 'football1', 'baseball1', 'trustno1', 'sunshine1', 'princess1', 'monkey123',
 ]);
 
-export const emailSchema = z
-  .string({ error: 'is required' })
-  .trim()
-  .toLowerCase()
-  .max(254, 'must be at most 254 characters')
-  .pipe(z.email({ error: 'is not a valid email address' }));
+export const emailSchema = emailAddress;
 
 /** NIST-style: long enough, not a known-bad password, not a single character class. */
 export const passwordSchema = z
@@ -25,11 +21,7 @@ export const passwordSchema = z
 export const registerBody = z.object({
   email: emailSchema,
   password: passwordSchema,
-  full_name: z
-    .string({ error: 'is required' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(200, 'must be at most 200 characters'),
+  full_name: text(200),
 });
 
 export const loginBody = z.object({

@@ -7,13 +7,14 @@ import { appendToOutbox } from '../../../platform/events/outbox.ts';
 import type { Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
-import { sumMoney } from '../../../platform/money.ts';
+import { fitsEveryStore, MONEY_MAX, sumMoney } from '../../../platform/money.ts';
 import type { MovieFacade } from '../../movie/index.ts';
 import {
-  BookingNotCancellableError, BookingNotFoundError, SeatsTakenError, ShowtimeBusyError, ShowtimeNotBookableError,
+  BookingNotCancellableError, BookingNotFoundError, BookingTotalTooLargeError, SeatsTakenError, ShowtimeBusyError, ShowtimeNotBookableError,
   ShowtimeNotFoundError, UnknownSeatsError,
 } from './errors.ts';
 import { bookingCancelledV1, bookingCreatedV1 } from './events.ts';
+import { PendingLimitError, type PendingCaps } from './pending-caps.ts';
 import type { SagaState } from './saga-state.ts';
 import type { CreateBookingInput } from './schemas.ts';
 import type { SeatHolds } from './seat-holds.ts';
@@ -25,6 +26,7 @@ export interface BookingServiceDeps {
   store: BookingStore;
   saga: SagaState;
   holds: SeatHolds;
+  caps: PendingCaps;
   movie: MovieFacade;
   flags: Flags;
   logger: Logger;
@@ -62,13 +64,15 @@ export class BookingService {
       const s = bySeat.get(id)!;
       return { seatId: s.seat_id, row: s.row, number: s.number, type: s.type, price: s.price };
     });
+    const totalPrice = sumMoney(seats.map((s) => s.price));
+    if (!fitsEveryStore(totalPrice)) throw new BookingTotalTooLargeError(totalPrice, MONEY_MAX);
     return {
       id: randomUUID(),
       userId: principal.userId,
       userEmail: principal.email,
       showtimeId: snapshot.showtime_id,
       snapshot,
-      totalPrice: sumMoney(seats.map((s) => s.price)),
+      totalPrice,
       currency: snapshot.currency,
       expiresAt: new Date(now.getTime() + this.d.holdSeconds * 1000),
       createdAt: now,
@@ -92,6 +96,7 @@ export class BookingService {
     let committed = false;
     try {
       const record = await transactionWithRetry(this.d.db, async (trx) => {
+        await this.d.caps.check(trx, this.d.store, booking.userId, booking.showtimeId, booking.seats.length, now);
         const created = await this.d.store.insertPending(trx, booking);
         await this.d.saga.start(trx, booking.id);
         await appendToOutbox(trx, OUTBOX_SCHEMA, buildEnvelope(bookingCreatedV1, createdPayload(created), { source: SOURCE }));
@@ -102,6 +107,7 @@ export class BookingService {
       return toBookingView(record);
     } catch (err) {
       if (err instanceof SeatsTakenError) this.outcomes.inc({ strategy, outcome: 'taken_in_db' });
+      if (err instanceof PendingLimitError) this.outcomes.inc({ strategy, outcome: 'pending_limit' });
       throw err;
     } finally {
       // per-seat holds of a created booking stay until it is cancelled or expires; the showtime lock never does

@@ -38,6 +38,14 @@ export class UnknownSeatsError extends DomainError {
   }
 }
 
+/** 422: the seats add up to more than any store can hold as one booking's total (or one payment's amount). */
+export class BookingTotalTooLargeError extends DomainError {
+  constructor(total: string, max: string) {
+    const detail = `these seats add up to ${total}, more than the largest booking total (${max}); book fewer seats`;
+    super(422, 'booking-total-too-large', 'Validation failed', { detail, extra: { errors: [{ field: 'seat_ids', message: detail }], total_price: total, max_total: max } });
+  }
+}
+
 /** Not the caller's booking, or none at all: the same answer, so ids do not leak. */
 export class BookingNotFoundError extends NotFoundError {
   constructor() {

@@ -1,6 +1,7 @@
 import { sqlState, type Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
+import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { legacyBookingSql } from './legacy-booking-sql.ts';
 import { type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
@@ -136,6 +137,7 @@ export function createLegacyBookingStore(schema: string, currency: string): Book
         .orderBy(['bs.seat_id', 'bk.id']).select('bs.seat_id', 'bk.id as booking_id')) as { seat_id: string; booking_id: string }[];
       return rows.map((r) => ({ seatId: r.seat_id, bookingId: r.booking_id }));
     },
+    pendingOf: (db, userId, showtimeId, now) => countPending(db, schema, userId, showtimeId, now),
   };
 }
 

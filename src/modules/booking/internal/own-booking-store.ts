@@ -1,6 +1,7 @@
 import type { Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
+import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { ACTIVE_STATUSES, type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
 
@@ -102,5 +103,6 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
       }[];
       return rows.map((r) => ({ seatId: r.seat_id, bookingId: r.booking_id }));
     },
+    pendingOf: (db, userId, showtimeId, now) => countPending(db, schema, userId, showtimeId, now),
   };
 }

@@ -65,6 +65,8 @@ export interface BookingStore {
   claimExpired(trx: Knex.Transaction, now: Date, limit: number): Promise<string[]>;
   /** seat → booking for every seat of the showtime held or sold by an active booking */
   activeSeats(db: Db, showtimeId: string): Promise<{ seatId: string; bookingId: string }[]>;
+  /** the user's pending bookings whose hold has not run out at `now`, and the seats they hold in the showtime */
+  pendingOf(db: Db, userId: string, showtimeId: string, now: Date): Promise<{ bookings: number; seatsInShowtime: number }>;
 }
 
 /** How the routing store may route each method (src/platform/mapping/store-routing.ts). */
@@ -78,4 +80,6 @@ export const BOOKING_STORE_METHODS: StoreMethods<BookingStore> = {
   claimExpired: 'lock',
   // seat → booking pairs, not booking records: compared as they are
   activeSeats: 'read',
+  // counted inside the booking's transaction, under the user's lock, for the write that follows
+  pendingOf: 'lock',
 };

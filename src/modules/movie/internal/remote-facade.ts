@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServiceCredential } from '../../../platform/auth/service-credential.ts';
 import { ServiceUnavailableError } from '../../../platform/errors.ts';
 import type { PricedSeat, ShowtimeSnapshot } from './views.ts';
 
@@ -30,14 +31,16 @@ export interface MovieReads {
 
 /**
  * The movie facade of a process that does not host movie: the same two reads over HTTP from the movie
- * service's internal endpoints. 404 is "no such showtime"; anything else that is not a valid answer
- * (network error, timeout, 5xx, a body that does not parse) is a 503, never a wrong answer.
+ * service's internal endpoints, signed with this deployment's service credential. 404 is "no such
+ * showtime"; anything else that is not a valid answer (network error, timeout, 5xx, a refused credential,
+ * a body that does not parse) is a 503, never a wrong answer.
  */
-export function createRemoteMovieReads(baseUrl: string, timeoutMs = 3_000): MovieReads {
+export function createRemoteMovieReads(baseUrl: string, credential: ServiceCredential, timeoutMs = 3_000): MovieReads {
   async function read<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
     let res: Response;
     try {
-      res = await fetch(new URL(path, baseUrl), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      const headers = { accept: 'application/json', authorization: `Bearer ${await credential.token()}` };
+      res = await fetch(new URL(path, baseUrl), { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       throw new ServiceUnavailableError('the movie service did not answer', { cause: String(err) });
     }

@@ -1,29 +1,23 @@
 import { z } from 'zod';
+import { calendarDay, httpUrl, instant, optionalText, pageQuery, text, uuid } from '../../../platform/input.ts';
 import { currencyCode, moneyInput } from '../../../platform/money.ts';
 import { SEAT_TYPES } from './types.ts';
 
-const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const optionalText = (max: number) => text(max).nullable().optional();
-const isoDay = z.iso.date({ error: 'must be a date as YYYY-MM-DD' });
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-01-24T19:00:00Z' }).transform((s) => new Date(s));
 const seatType = z.enum(SEAT_TYPES, { error: `must be one of ${SEAT_TYPES.join(', ')}` });
+/** A showtime is scheduled (or moved) to a time still ahead: one in the past could never be booked. */
+const futureInstant = instant.refine((d) => d.getTime() > Date.now(), 'must be in the future');
 const tierPrices = z.partialRecord(seatType, moneyInput, { error: 'must map seat types to prices' });
 
-export const idParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
-
-export const pageQuery = {
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(100_000, 'must be at most 100000').default(0),
-};
+export const idParams = z.object({ id: uuid });
 
 export const createMovieBody = z.object({
   title: text(255),
   duration_minutes: z.number({ error: 'must be a number of minutes' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
   genre: optionalText(100),
   rating: optionalText(10),
-  release_date: isoDay.nullable().optional(),
+  release_date: calendarDay.nullable().optional(),
   description: z.string({ error: 'must be a string' }).max(10_000, 'must be at most 10000 characters').nullable().optional(),
-  poster_url: z.url({ error: 'must be a URL' }).max(500, 'must be at most 500 characters').nullable().optional(),
+  poster_url: httpUrl.nullable().optional(),
 });
 export const updateMovieBody = createMovieBody.partial().refine((b) => Object.keys(b).length > 0, 'name at least one field to change');
 
@@ -62,9 +56,9 @@ export const listTheatersQuery = z.object({ ...pageQuery, city: text(255).option
 
 export const createShowtimeBody = z
   .object({
-    movie_id: z.uuid({ error: 'must be a UUID' }),
-    theater_id: z.uuid({ error: 'must be a UUID' }),
-    start_time: instant,
+    movie_id: uuid,
+    theater_id: uuid,
+    start_time: futureInstant,
     end_time: instant.optional(),
     base_price: moneyInput,
     currency: currencyCode.optional(),
@@ -73,17 +67,17 @@ export const createShowtimeBody = z
   .refine((b) => !b.end_time || b.end_time > b.start_time, { message: 'must be after start_time', path: ['end_time'] });
 
 export const updateShowtimeBody = z
-  .object({ start_time: instant.optional(), end_time: instant.optional(), base_price: moneyInput.optional(), tier_prices: tierPrices.optional() })
+  .object({ start_time: futureInstant.optional(), end_time: instant.optional(), base_price: moneyInput.optional(), tier_prices: tierPrices.optional() })
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'name at least one field to change');
 
 export const cancelShowtimeBody = z.object({ reason: text(500).default('cancelled by the cinema') });
 
 export const listShowtimesQuery = z.object({
   ...pageQuery,
-  movie_id: z.uuid({ error: 'must be a UUID' }).optional(),
-  theater_id: z.uuid({ error: 'must be a UUID' }).optional(),
+  movie_id: uuid.optional(),
+  theater_id: uuid.optional(),
   /** a calendar day (UTC); without it, showtimes from now on */
-  date: isoDay.optional(),
+  date: calendarDay.optional(),
   include_cancelled: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
 });
 
