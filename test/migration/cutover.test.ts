@@ -48,11 +48,11 @@ test.before(async () => {
 });
 test.after.always(async () => {
   // leave Unleash as other test files expect it: nothing of this app switched on
-  if (deps) for (const m of ['auth', 'movie'] as const) await rollbackAll(m).catch(() => undefined);
+  if (deps) for (const m of ['auth', 'movie', 'booking'] as const) await rollbackAll(m).catch(() => undefined);
   await app?.stop();
 });
 
-async function rollbackAll(module: 'auth' | 'movie') {
+async function rollbackAll(module: 'auth' | 'movie' | 'booking') {
   for (let i = 0; i < 6; i++) await rollback(deps, module, { actor: 'test' });
 }
 
@@ -68,10 +68,13 @@ test.serial('an advanced step reaches the running app within the refresh interva
   t.log(`app followed in ${Date.now() - started} ms (UNLEASH_REFRESH_INTERVAL_MS=${app.env['UNLEASH_REFRESH_INTERVAL_MS']})`);
 });
 
-test.serial('order: movie may dual-write, but not go past DUAL_WRITE while auth is not NEW_ONLY', async (t) => {
+test.serial('order: movie and booking may dual-write, but not go past DUAL_WRITE while the module before is not NEW_ONLY', async (t) => {
   t.is((await advance(deps, { module: 'movie', actor })).to, 'DUAL_WRITE');
   const refused = await t.throwsAsync(advance(deps, { module: 'movie', actor }), { instanceOf: CutoverRefused });
   t.regex(refused.message, /order: movie may go past DUAL_WRITE only once auth is NEW_ONLY \(it is DUAL_WRITE\)/);
+  t.is((await advance(deps, { module: 'booking', actor })).to, 'DUAL_WRITE');
+  const booking = await t.throwsAsync(advance(deps, { module: 'booking', actor }), { instanceOf: CutoverRefused });
+  t.regex(booking.message, /order: booking may go past DUAL_WRITE only once movie is NEW_ONLY \(it is DUAL_WRITE\)/);
 });
 
 test.serial('BACKFILLED needs a finished backfill since dual-write began', async (t) => {
@@ -115,10 +118,12 @@ test.serial('rollback returns a module to its previous phase; status and log say
   const { state } = await status(deps);
   t.is(state.modules.auth.phase, 'SHADOW_READ');
   t.is(state.modules.movie.phase, 'DUAL_WRITE');
+  t.is(state.modules.booking.phase, 'DUAL_WRITE');
   const log = (await deps.db('migration.cutover_log').orderBy('id')) as { action: string; step: string; to_phase: string }[];
   t.deepEqual(log.map((e) => `${e.action} ${e.step} → ${e.to_phase}`), [
     'advance databases/auth/DUAL_WRITE → DUAL_WRITE',
     'advance databases/movie/DUAL_WRITE → DUAL_WRITE',
+    'advance databases/booking/DUAL_WRITE → DUAL_WRITE',
     'advance databases/auth/BACKFILLED → BACKFILLED',
     'advance databases/auth/SHADOW_READ → SHADOW_READ',
     'advance databases/auth/READ_NEW → READ_NEW 10%',

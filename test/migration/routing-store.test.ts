@@ -10,7 +10,7 @@ import { resolveRoute, WRITE_PATH_USER, type FlagReader } from '../../src/migrat
 import { createStranglerRouter } from '../../src/migration/routing-store.ts';
 import { ShadowReads } from '../../src/migration/shadow/shadow-reads.ts';
 import type { ShadowMismatch, ShadowRecorder } from '../../src/migration/shadow/shadow-recorder.ts';
-import { testLogger } from '../helpers/events.ts';
+import { testLogger, waitFor } from '../helpers/events.ts';
 
 /**
  * Unit tests of the routing decisions (pure logic, with stand-in stores and flags): which side serves
@@ -131,7 +131,7 @@ test('a slow other side never delays the served read: it is cut off and counted 
   const got = await store.find(pool, 'k');
   t.true(performance.now() - started < 100, 'the served read waited for the shadow read');
   t.is(got?.v, 'same');
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the shadow read counted', () => h.outcomes.length === 1);
   t.deepEqual(h.outcomes, ['timeout']);
 });
 
@@ -140,7 +140,7 @@ test('a persistent difference is recorded with both values; a transient one (gon
   const h = harness(flags({ dual_write_auth_db: true, verify_auth_reads: true }), { recheckMs: 10 });
   const store = h.router.route(stores([], { own: async () => ownValue }));
   await store.find(pool, 'k1');
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the first comparison done', () => h.outcomes.length === 1);
   t.is(h.found.length, 1);
   t.like(h.found[0], { module: 'auth', method: 'things.find', kind: 'result' });
   t.deepEqual(h.found[0]!.fields, [{ field: 'v', legacy: 'same', own: 'drifted' }]);
@@ -148,7 +148,7 @@ test('a persistent difference is recorded with both values; a transient one (gon
   let first = true;
   const store2 = h.router.route(stores([], { own: async () => (first ? ((first = false), 'in-flight') : 'same') }));
   await store2.find(pool, 'k2');
-  await new Promise((r) => setTimeout(r, 60));
+  await waitFor('the second comparison done', () => h.outcomes.length === 2);
   t.is(h.found.length, 1, 'a transient difference was recorded');
   t.deepEqual(h.outcomes, ['mismatch', 'match']);
 });

@@ -18,7 +18,7 @@ export interface RetireDeps {
   legacySchema: string;
   /** role name of a module's schema (its pool's role), and the legacy role */
   roleOf(module: ModuleName | 'legacy' | 'migration'): string;
-  /** how long table activity is watched for (ms) */
+  /** how long table activity is watched for (ms); statistics lag a backend's activity by about a second */
   watchMs: number;
   now?: Date;
 }
