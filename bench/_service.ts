@@ -122,3 +122,33 @@ export const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 };
+
+export interface Driven {
+  ok: number;
+  failed: number;
+  seconds: number;
+  /** of the successful requests */
+  latencies: number[];
+}
+
+/**
+ * `clients` concurrent clients on one keep-alive agent make `n` requests between them (client c makes
+ * requests c, c + clients, …); `expected` is the status that counts as success.
+ */
+export async function drive(clients: number, n: number, expected: number, request: (agent: Agent, client: number, i: number) => Promise<Timed>): Promise<Driven> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const result: Driven = { ok: 0, failed: 0, seconds: 0, latencies: [] };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let i = c; i < n; i += clients) {
+      const r = await request(agent, c, i);
+      if (r.status === expected) {
+        result.ok++;
+        result.latencies.push(r.ms);
+      } else result.failed++;
+    }
+  }));
+  result.seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return result;
+}

@@ -7,17 +7,16 @@
  *   npm run bench -- dual-write
  *   BENCH_CLIENTS=50 BENCH_BOOKINGS=2000 npm run bench -- dual-write
  */
-import { Agent } from 'node:http';
 import { createCatalog } from '../test/helpers/catalog.ts';
 import type { TestApp } from '../test/helpers/app.ts';
 import { createTestDatabase } from '../test/helpers/db.ts';
-import { adminLogin, forgeUsers, percentile, startService, timedRequest } from './_service.ts';
+import { adminLogin, drive, forgeUsers, percentile, startService, timedRequest, type Driven } from './_service.ts';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 40);
 const BOOKINGS = Number(process.env['BENCH_BOOKINGS'] ?? 1500);
 const PER_ROW = 25;
 
-interface Result { label: string; ok: number; failed: number; seconds: number; latencies: number[] }
+interface Result extends Driven { label: string }
 
 async function measure(dbUrl: string, label: string, flags: string): Promise<Result> {
   const service = await startService(dbUrl, { FLAGS_BOOTSTRAP: `use_per_seat_locks=true${flags ? `,${flags}` : ''}`, DB_POOL_MAX: '10', MOVIE_CACHE_TTL_SECONDS: '30' });
@@ -25,23 +24,11 @@ async function measure(dbUrl: string, label: string, flags: string): Promise<Res
     const admin = await adminLogin(service);
     const users = await forgeUsers(service, CLIENTS);
     const app = { url: service.url } as unknown as TestApp;
-    const run = async (count: number, seatsPerRow = PER_ROW): Promise<Result> => {
-      const catalog = await createCatalog(app, admin, { rows: Math.ceil(count / seatsPerRow), perRow: seatsPerRow });
-      const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-      const result: Result = { label, ok: 0, failed: 0, seconds: 0, latencies: [] };
-      const started = performance.now();
-      await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-        for (let i = c; i < count; i += CLIENTS) {
-          const r = await timedRequest(agent, service.url, 'POST', '/api/v1/bookings', users[c]!.token, { showtime_id: catalog.showtimeId, seat_ids: [catalog.seatIds[i]] });
-          if (r.status === 201) {
-            result.ok++;
-            result.latencies.push(r.ms);
-          } else result.failed++;
-        }
-      }));
-      result.seconds = (performance.now() - started) / 1000;
-      agent.destroy();
-      return result;
+    const run = async (count: number): Promise<Result> => {
+      const catalog = await createCatalog(app, admin, { rows: Math.ceil(count / PER_ROW), perRow: PER_ROW });
+      const driven = await drive(CLIENTS, count, 201, (agent, c, i) =>
+        timedRequest(agent, service.url, 'POST', '/api/v1/bookings', users[c]!.token, { showtime_id: catalog.showtimeId, seat_ids: [catalog.seatIds[i]] }));
+      return { label, ...driven };
     };
     await run(Math.min(300, BOOKINGS)); // warm-up: JIT, pools, caches
     return await run(BOOKINGS);

@@ -6,36 +6,22 @@
  *
  *   npm run bench -- shadow-read
  */
-import { Agent } from 'node:http';
 import { createTestDatabase } from '../test/helpers/db.ts';
-import { forgeUsers, percentile, startService, timedRequest } from './_service.ts';
+import { drive, forgeUsers, percentile, startService, timedRequest, type Driven } from './_service.ts';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 20);
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 6000);
 
-interface Result { label: string; ok: number; seconds: number; latencies: number[] }
+interface Result extends Driven { label: string }
 
 async function measure(dbUrl: string, label: string, flags: string): Promise<Result> {
   const service = await startService(dbUrl, { FLAGS_BOOTSTRAP: `use_local_jwt=true,${flags}`, DB_POOL_MAX: '10' });
   try {
     const users = await forgeUsers(service, CLIENTS);
-    const run = async (n: number): Promise<Result> => {
-      const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-      const r: Result = { label, ok: 0, seconds: 0, latencies: [] };
-      const started = performance.now();
-      await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-        for (let i = c; i < n; i += CLIENTS) {
-          const t = await timedRequest(agent, service.url, 'GET', '/api/v1/auth/me', users[c]!.token);
-          if (t.status === 200) {
-            r.ok++;
-            r.latencies.push(t.ms);
-          }
-        }
-      }));
-      r.seconds = (performance.now() - started) / 1000;
-      agent.destroy();
-      return r;
-    };
+    const run = async (n: number): Promise<Result> => ({
+      label,
+      ...(await drive(CLIENTS, n, 200, (agent, c) => timedRequest(agent, service.url, 'GET', '/api/v1/auth/me', users[c]!.token))),
+    });
     await run(1000);
     return await run(REQUESTS);
   } finally {

@@ -1,5 +1,6 @@
 import { loadConfig, MODULE_SCHEMAS, type Config, type ModuleName } from '../../src/platform/config.ts';
-import { Databases, type Knex } from '../../src/platform/db.ts';
+import type { TestFn } from 'ava';
+import { createPool, Databases, type Knex } from '../../src/platform/db.ts';
 import type { FlagName } from '../../src/platform/flag-names.ts';
 import { createFlags, type Flags } from '../../src/platform/flags.ts';
 import type { ModuleMapping } from '../../src/platform/mapping/aggregate-mapping.ts';
@@ -9,7 +10,7 @@ import { functionNames } from '../../src/migration/sql/sync-objects.ts';
 import { createStrangler, type Strangler } from '../../src/migration/strangler.ts';
 import { MODULE_REGISTRY } from '../../src/module-registry.ts';
 import { testLogger } from './events.ts';
-import type { TestDatabase } from './db.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface StranglerRig {
   config: Config;
@@ -109,3 +110,30 @@ export async function countSides(db: Knex, mapping: ModuleMapping, legacySchema 
 }
 
 export const ownSchemaOf = (m: ModuleName): string => MODULE_SCHEMAS[m];
+
+export interface MappingDatabase {
+  db: TestDatabase;
+  databases: Databases;
+  /** a pool as the migrate login: sees every schema, runs the generated functions */
+  admin: Knex;
+}
+
+/**
+ * A database of the test file's own for a mapping test: registers the before/after hooks and returns the
+ * handles, filled in once the `before` hook has run.
+ */
+export function useMappingDatabase(test: TestFn): MappingDatabase {
+  const fx = {} as MappingDatabase;
+  // serial: a file's own before hooks that use the handles run after this one
+  test.serial.before(async () => {
+    fx.db = await createTestDatabase();
+    fx.databases = new Databases({ DATABASE_URL: fx.db.url, DB_POOL_MAX: 4, DB_ROLE_PREFIX: 'boxoffice_' });
+    fx.admin = createPool(fx.db.url, { max: 2 });
+  });
+  test.after.always(async () => {
+    await fx.admin?.destroy();
+    await fx.databases?.closeAll();
+    await fx.db?.drop();
+  });
+  return fx;
+}

@@ -5,32 +5,19 @@ import { createLegacyBookingStore } from '../../../src/modules/booking/internal/
 import { createOwnBookingStore } from '../../../src/modules/booking/internal/own-booking-store.ts';
 import type { NewBooking } from '../../../src/modules/booking/internal/types.ts';
 import type { ShowtimeSnapshot } from '../../../src/modules/movie/index.ts';
-import { createPool, Databases, type Knex } from '../../../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { compareSides } from '../../helpers/strangler.ts';
+import type { Knex } from '../../../src/platform/db.ts';
+import { compareSides, useMappingDatabase } from '../../helpers/strangler.ts';
 
-let db: TestDatabase;
-let databases: Databases;
-let admin: Knex;
-test.before(async () => {
-  db = await createTestDatabase();
-  databases = new Databases({ DATABASE_URL: db.url, DB_POOL_MAX: 4, DB_ROLE_PREFIX: 'boxoffice_' });
-  admin = createPool(db.url, { max: 2 });
-});
-test.after.always(async () => {
-  await admin?.destroy();
-  await databases?.closeAll();
-  await db?.drop();
-});
+const fx = useMappingDatabase(test);
 
 const mapping = createBookingMapping({ legacySchema: 'public', currency: 'VND' });
 const legacyStore = createLegacyBookingStore('public', 'VND');
 const ownStore = createOwnBookingStore();
-const bookingDb = () => databases.forModule('booking');
+const bookingDb = () => fx.databases.forModule('booking');
 const copy = async (to: 'own' | 'legacy', ids: string[]) =>
-  ((await admin.raw(`SELECT migration.booking__bookings_copy_to_${to}(?::uuid[]) AS n`, [ids])) as { rows: [{ n: number }] }).rows[0].n;
+  ((await fx.admin.raw(`SELECT migration.booking__bookings_copy_to_${to}(?::uuid[]) AS n`, [ids])) as { rows: [{ n: number }] }).rows[0].n;
 const versions = async (schema: string, ids: string[]) =>
-  ((await admin.raw(
+  ((await fx.admin.raw(
     `SELECT 'b' || id || ':' || xmin AS v FROM "${schema}".bookings WHERE id = ANY(?::uuid[])
      UNION ALL SELECT 's' || booking_id || seat_id || ':' || xmin FROM "${schema}".booking_seats WHERE booking_id = ANY(?::uuid[]) ORDER BY 1`,
     [ids, ids],
@@ -51,7 +38,7 @@ const THEATER_NAMES = ['Hall - Screen 1', 'Cinema screen 3', 'XScreen 1', 'Grand
 
 /** Bookings as the old system wrote them: none of legacy 0006's columns, and NULL in every nullable old column. */
 async function oldBookings() {
-  const legacy = databases.forRole('legacy', 'public');
+  const legacy = fx.databases.forRole('legacy', 'public');
   const user = { id: randomUUID(), email: `old-${randomUUID().slice(0, 6)}@example.com` };
   await legacy.table('users').insert({ id: user.id, email: user.email, hashed_password: 'x' });
   const movie = { id: randomUUID(), title: 'Old Film' };
@@ -104,7 +91,7 @@ test.serial('old legacy bookings → own: the own store reads what the legacy st
   const nullStatus = made[0]!;
   t.deepEqual(await ownStore.activeSeats(bookingDb(), nullStatus.showtimeId), await legacyStore.activeSeats(bookingDb(), nullStatus.showtimeId));
   t.is((await ownStore.activeSeats(bookingDb(), nullStatus.showtimeId)).length, 2);
-  t.deepEqual(await compareSides(admin, mapping), []);
+  t.deepEqual(await compareSides(fx.admin, mapping), []);
 
   const before = await versions('bookings', ids);
   t.is(before.length, made.length * 3);
@@ -140,10 +127,10 @@ test.serial('own bookings → legacy: the legacy store reads back what the own s
   t.is(await copy('legacy', ids), 2);
   for (const id of ids) t.deepEqual(await legacyStore.findById(bookingDb(), id), await ownStore.findById(bookingDb(), id));
   t.like(await legacyStore.findById(bookingDb(), cancelled.id), { status: 'cancelled', cancelReason: 'the customer changed plans', currency: 'USD' });
-  t.deepEqual(await compareSides(admin, mapping), []);
+  t.deepEqual(await compareSides(fx.admin, mapping), []);
 
   // theater seats (10) minus the seats of pending or confirmed bookings: the old booking's two (confirmed) and the new two
-  const { available_seats } = (await admin('public.showtimes').where({ id: old.showtimeId }).first('available_seats')) as { available_seats: number };
+  const { available_seats } = (await fx.admin('public.showtimes').where({ id: old.showtimeId }).first('available_seats')) as { available_seats: number };
   t.is(available_seats, 6);
 
   const before = await versions('public', ids);

@@ -4,31 +4,18 @@ import { CATALOG_STORE_METHODS, type CatalogStore } from '../../../src/modules/m
 import { createLegacyCatalogStore } from '../../../src/modules/movie/internal/legacy-catalog-store.ts';
 import { createOwnCatalogStore } from '../../../src/modules/movie/internal/own-catalog-store.ts';
 import { createMovieMapping } from '../../../src/modules/movie/index.ts';
-import { createPool, Databases, type Knex } from '../../../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { compareSides, createStranglerRig } from '../../helpers/strangler.ts';
+import type { Knex } from '../../../src/platform/db.ts';
+import { compareSides, createStranglerRig, useMappingDatabase } from '../../helpers/strangler.ts';
 
-let db: TestDatabase;
-let databases: Databases;
-let admin: Knex;
-test.before(async () => {
-  db = await createTestDatabase();
-  databases = new Databases({ DATABASE_URL: db.url, DB_POOL_MAX: 4, DB_ROLE_PREFIX: 'boxoffice_' });
-  admin = createPool(db.url, { max: 2 });
-});
-test.after.always(async () => {
-  await admin?.destroy();
-  await databases?.closeAll();
-  await db?.drop();
-});
+const fx = useMappingDatabase(test);
 
 // the template database's mappings were installed with DEFAULT_CURRENCY VND
 const mapping = createMovieMapping({ legacySchema: 'public', defaultCurrency: 'VND' });
 const legacyStore = createLegacyCatalogStore('public', 'VND');
 const ownStore = createOwnCatalogStore();
-const movieDb = () => databases.forModule('movie');
+const movieDb = () => fx.databases.forModule('movie');
 const copy = (aggregate: string, to: 'own' | 'legacy', keys: string[]) =>
-  databases.forRole('migration', 'migration').raw(`SELECT migration.movie__${aggregate}_copy_to_${to}(?::uuid[]) AS n`, [keys]);
+  fx.databases.forRole('migration', 'migration').raw(`SELECT migration.movie__${aggregate}_copy_to_${to}(?::uuid[]) AS n`, [keys]);
 
 /** The same reads through both stores must answer the same records. */
 async function sameReads(t: ExecutionContext, ids: { movies: string[]; theaters: string[]; showtimes: string[] }, stores: [CatalogStore, CatalogStore] = [legacyStore, ownStore]) {
@@ -58,7 +45,7 @@ async function sameReads(t: ExecutionContext, ids: { movies: string[]; theaters:
 }
 
 const xmins = async (schema: string, ids: { movies: string[]; theaters: string[]; showtimes: string[] }) => {
-  const q = async (sql: string, keys: string[]) => ((await admin.raw(sql, [keys])) as { rows: { x: string }[] }).rows.map((r) => r.x).join(',');
+  const q = async (sql: string, keys: string[]) => ((await fx.admin.raw(sql, [keys])) as { rows: { x: string }[] }).rows.map((r) => r.x).join(',');
   return {
     movies: await q(`SELECT id || ':' || xmin AS x FROM "${schema}".movies WHERE id = ANY(?::uuid[]) ORDER BY id`, ids.movies),
     theaters: await q(`SELECT id || ':' || xmin AS x FROM "${schema}".theaters WHERE id = ANY(?::uuid[]) ORDER BY id`, ids.theaters),
@@ -71,7 +58,7 @@ const xmins = async (schema: string, ids: { movies: string[]; theaters: string[]
 };
 
 test.serial('legacy rows written the old way copy to own: both stores read the same, a second copy changes nothing', async (t) => {
-  const legacy = databases.forRole('legacy', 'public');
+  const legacy = fx.databases.forRole('legacy', 'public');
   const [m1, m2, t1, t2, s1, s2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   // what the old system wrote: no timestamps, no seat types, no currency/tier prices/updated_at (added later)
   await legacy.table('movies').insert([
@@ -107,8 +94,8 @@ test.serial('legacy rows written the old way copy to own: both stores read the s
   await sameReads(t, ids);
   t.like(await ownStore.findShowtime(movieDb(), s1), { currency: 'VND', tierPrices: {}, status: 'scheduled', totalSeats: 4, availableSeats: 2, createdAt: new Date(0) });
   t.like(await ownStore.findShowtime(movieDb(), s2), { status: 'cancelled', cancelReason: 'storm', basePrice: '60000.50' });
-  t.is((await admin('movies.seat_availability').where({ showtime_id: s1 }).count({ n: '*' }))[0]!.n, '4', 'the copied showtime has its seat map');
-  t.deepEqual(await compareSides(admin, mapping), []);
+  t.is((await fx.admin('movies.seat_availability').where({ showtime_id: s1 }).count({ n: '*' }))[0]!.n, '4', 'the copied showtime has its seat map');
+  t.deepEqual(await compareSides(fx.admin, mapping), []);
 
   const before = await xmins('movies', ids);
   for (const [aggregate, keys] of [['movies', ids.movies], ['theaters', ids.theaters], ['showtimes', ids.showtimes]] as const) await copy(aggregate, 'own', keys);
@@ -134,26 +121,26 @@ test.serial('rows the own store wrote copy to legacy: the legacy store reads the
   await copy('showtimes', 'legacy', [s1, s2]);
   const ids = { movies: [movie.id], theaters: [theaterId], showtimes: [s1, s2] };
   await sameReads(t, ids);
-  const rows = (await admin('public.showtimes').whereIn('id', [s1, s2]).orderBy('start_time').select('currency', 'available_seats', 'cancelled_at')) as { currency: string; available_seats: number; cancelled_at: Date | null }[];
+  const rows = (await fx.admin('public.showtimes').whereIn('id', [s1, s2]).orderBy('start_time').select('currency', 'available_seats', 'cancelled_at')) as { currency: string; available_seats: number; cancelled_at: Date | null }[];
   t.deepEqual(rows.map((r) => [r.currency, r.available_seats]), [['USD', 4], ['USD', 4]]);
-  const own = (await admin('movies.showtimes').where({ id: s2 }).first('updated_at')) as { updated_at: Date };
+  const own = (await fx.admin('movies.showtimes').where({ id: s2 }).first('updated_at')) as { updated_at: Date };
   t.deepEqual(rows[1]!.cancelled_at, own.updated_at, 'cancelled when the own row last changed');
   t.is(cancelled?.status, 'cancelled');
-  t.deepEqual(await compareSides(admin, mapping), []);
+  t.deepEqual(await compareSides(fx.admin, mapping), []);
 
   const before = await xmins('public', ids);
   await copy('showtimes', 'legacy', [s1, s2]);
   t.deepEqual(await xmins('public', ids), before, 'a second copy rewrote nothing');
 
   // a later change of the cancelled showtime keeps the legacy cancellation time
-  await admin.raw(`UPDATE movies.showtimes SET cancel_reason = 'storm', updated_at = updated_at + interval '1 hour' WHERE id = ?`, [s2]);
+  await fx.admin.raw(`UPDATE movies.showtimes SET cancel_reason = 'storm', updated_at = updated_at + interval '1 hour' WHERE id = ?`, [s2]);
   await copy('showtimes', 'legacy', [s2]);
-  const after = (await admin('public.showtimes').where({ id: s2 }).first('cancelled_at', 'cancel_reason')) as { cancelled_at: Date; cancel_reason: string };
+  const after = (await fx.admin('public.showtimes').where({ id: s2 }).first('cancelled_at', 'cancel_reason')) as { cancelled_at: Date; cancel_reason: string };
   t.deepEqual(after, { cancelled_at: rows[1]!.cancelled_at!, cancel_reason: 'storm' });
 });
 
 test.serial('READ_NEW: writes go to the own schema first and the capture triggers keep the legacy tables equal', async (t) => {
-  const rig = await createStranglerRig(db, { dual_write_movie_db: true, read_from_new_movie_db: true });
+  const rig = await createStranglerRig(fx.db, { dual_write_movie_db: true, read_from_new_movie_db: true });
   try {
     t.like(rig.strangler.router.describe('movie'), { phase: 'READ_NEW', writes: 'own' });
     const routed = rig.strangler.router.route({ module: 'movie', name: 'catalog', legacy: legacyStore, own: ownStore, methods: CATALOG_STORE_METHODS });
@@ -172,7 +159,7 @@ test.serial('READ_NEW: writes go to the own schema first and the capture trigger
     await routed.cancelShowtime(conn, id, 'strike');
     await sameReads(t, { movies: [movie.id], theaters: [theaterId], showtimes: [id] });
     t.like(await legacyStore.findShowtime(conn, id), { currency: 'EUR', tierPrices: { vip: '70.00' }, status: 'cancelled', cancelReason: 'strike', availableSeats: 3 });
-    t.deepEqual(await compareSides(admin, mapping), []);
+    t.deepEqual(await compareSides(fx.admin, mapping), []);
   } finally {
     await rig.close();
   }

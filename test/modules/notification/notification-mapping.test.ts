@@ -3,38 +3,27 @@ import test from 'ava';
 import { createNotificationMapping } from '../../../src/modules/notification/index.ts';
 import { createLegacyNotificationStore } from '../../../src/modules/notification/internal/legacy-notification-store.ts';
 import { createOwnNotificationStore } from '../../../src/modules/notification/internal/own-notification-store.ts';
-import { createPool, Databases, type Knex } from '../../../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { compareSides } from '../../helpers/strangler.ts';
+import type { Knex } from '../../../src/platform/db.ts';
+import { compareSides, useMappingDatabase } from '../../helpers/strangler.ts';
 
 const mapping = createNotificationMapping();
 const legacy = createLegacyNotificationStore('public');
 const own = createOwnNotificationStore();
 
-let dbh: TestDatabase;
-let databases: Databases;
-let admin: Knex;
+const fx = useMappingDatabase(test);
 let db: Knex;
-test.before(async () => {
-  dbh = await createTestDatabase();
-  databases = new Databases({ DATABASE_URL: dbh.url, DB_POOL_MAX: 4, DB_ROLE_PREFIX: 'boxoffice_' });
-  admin = createPool(dbh.url, { max: 2 });
-  db = databases.forModule('notification');
-});
-test.after.always(async () => {
-  await admin?.destroy();
-  await databases?.closeAll();
-  await dbh?.drop();
+test.serial.before(() => {
+  db = fx.databases.forModule('notification');
 });
 
 /** copy by key the way backfill and repair do: the generated function, as the migration role */
 const copyTo = async (side: 'own' | 'legacy', ids: string[]) =>
-  void (await databases.forRole('migration').raw(`SELECT migration.notification__notifications_copy_to_${side}(?::uuid[])`, [ids]));
+  void (await fx.databases.forRole('migration').raw(`SELECT migration.notification__notifications_copy_to_${side}(?::uuid[])`, [ids]));
 
 const xmins = async (table: string, ids: string[]) =>
-  ((await admin.raw(`SELECT id, xmin::text AS x FROM ${table} WHERE id = ANY(?::uuid[]) ORDER BY id`, [ids])) as { rows: unknown[] }).rows;
+  ((await fx.admin.raw(`SELECT id, xmin::text AS x FROM ${table} WHERE id = ANY(?::uuid[]) ORDER BY id`, [ids])) as { rows: unknown[] }).rows;
 
-const differences = async (ids: string[]) => (await compareSides(admin, mapping)).filter((d) => ids.includes(d.key));
+const differences = async (ids: string[]) => (await compareSides(fx.admin, mapping)).filter((d) => ids.includes(d.key));
 
 /**
  * Rows as the old notification service wrote them, as the legacy role: only the old columns, every
@@ -53,7 +42,7 @@ async function writeTheOldWay(userId: string): Promise<string[]> {
   for (const [subject, status, sentAt, createdAt] of rows) {
     const id = randomUUID();
     ids.push(id);
-    await databases.forRole('legacy', 'public').table('notifications').insert({
+    await fx.databases.forRole('legacy', 'public').table('notifications').insert({
       id, user_id: userId, type: 'booking_confirmed', subject, message: `old mail ${ids.length}`, status, sent_at: sentAt,
       ...(createdAt === undefined ? {} : { created_at: createdAt }),
     });
@@ -103,16 +92,16 @@ test('own → legacy: a notification the own store wrote reads back equal throug
 });
 
 test.serial('while a dual-write lease is live, the old system writing the shared table straight is copied too', async (t) => {
-  await admin.raw(
+  await fx.admin.raw(
     `INSERT INTO migration.dual_write_leases (module, instance, mode, phase, expires_at)
      VALUES ('notification', 'mapping-test', 'inline', 'DUAL_WRITE', now() + interval '1 hour')`,
   );
   try {
     const ids = await writeTheOldWay(randomUUID());
-    await databases.forRole('legacy', 'public').table('notifications').whereIn('id', ids.slice(0, 2)).update({ status: 'failed' });
+    await fx.databases.forRole('legacy', 'public').table('notifications').whereIn('id', ids.slice(0, 2)).update({ status: 'failed' });
     for (const id of ids) t.deepEqual(await own.findById(db, id), await legacy.findById(db, id), `notification ${id}`);
     t.deepEqual(await differences(ids), []);
   } finally {
-    await admin.raw(`DELETE FROM migration.dual_write_leases WHERE instance = 'mapping-test'`);
+    await fx.admin.raw(`DELETE FROM migration.dual_write_leases WHERE instance = 'mapping-test'`);
   }
 });

@@ -3,43 +3,30 @@ import test from 'ava';
 import { createPaymentMapping } from '../../../src/modules/payment/index.ts';
 import { createLegacyPaymentStore } from '../../../src/modules/payment/internal/legacy-payment-store.ts';
 import { createOwnPaymentStore } from '../../../src/modules/payment/internal/own-payment-store.ts';
-import { createPool, Databases, type Knex } from '../../../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { compareSides } from '../../helpers/strangler.ts';
+import type { Knex } from '../../../src/platform/db.ts';
+import { compareSides, useMappingDatabase } from '../../helpers/strangler.ts';
 
 /**
  * payment's mapping (payment-mapping.ts) against the stores: what the old system wrote, copied to the
  * payments schema by the generated SQL, reads back through the own store exactly as the legacy store
  * reads it — and the other way round — and copying again changes nothing.
  */
-let db: TestDatabase;
-let databases: Databases;
-let admin: Knex;
-test.before(async () => {
-  db = await createTestDatabase();
-  databases = new Databases({ DATABASE_URL: db.url, DB_POOL_MAX: 4, DB_ROLE_PREFIX: 'boxoffice_' });
-  admin = createPool(db.url, { max: 2 });
-});
-test.after.always(async () => {
-  await admin?.destroy();
-  await databases?.closeAll();
-  await db?.drop();
-});
+const fx = useMappingDatabase(test);
 
 const mapping = createPaymentMapping({ defaultCurrency: 'VND' });
 const legacyStore = createLegacyPaymentStore('public', 'VND');
 const ownStore = createOwnPaymentStore();
-const pool = () => databases.forModule('payment');
+const pool = () => fx.databases.forModule('payment');
 /** backfill and repair run the generated functions as the migration role */
 const copy = async (to: 'own' | 'legacy', ids: string[]) => {
-  const { rows } = (await databases.forRole('migration', 'migration').raw(`SELECT migration.payment__payments_copy_to_${to}(?::uuid[]) AS n`, [ids])) as { rows: { n: number }[] };
+  const { rows } = (await fx.databases.forRole('migration', 'migration').raw(`SELECT migration.payment__payments_copy_to_${to}(?::uuid[]) AS n`, [ids])) as { rows: { n: number }[] };
   return rows[0]!.n;
 };
 const xmins = async (schema: string, ids: string[]) =>
-  ((await admin.withSchema(schema).table('payments').whereIn('id', ids).orderBy('id').select('id', admin.raw('xmin::text AS xmin'))) as { id: string; xmin: string }[]);
+  ((await fx.admin.withSchema(schema).table('payments').whereIn('id', ids).orderBy('id').select('id', fx.admin.raw('xmin::text AS xmin'))) as { id: string; xmin: string }[]);
 
 test.serial('old rows (no currency, NULL status, no timestamps) → copy_to_own → the own store reads what the legacy store reads; copying again changes nothing', async (t) => {
-  const legacy = databases.forRole('legacy', 'public');
+  const legacy = fx.databases.forRole('legacy', 'public');
   const row = (patch: Record<string, unknown>) => ({ id: randomUUID(), booking_id: randomUUID(), user_id: randomUUID(), amount: '180000.00', ...patch });
   const rows = [
     // what the old payment service wrote for a paid booking (microseconds, as CURRENT_TIMESTAMP stores them)
@@ -62,7 +49,7 @@ test.serial('old rows (no currency, NULL status, no timestamps) → copy_to_own 
   }
   t.like(await ownStore.findById(pool(), rows[1]!.id), { currency: 'VND', status: 'pending', createdAt: new Date(0), updatedAt: new Date(0) });
   t.like(await ownStore.findById(pool(), rows[2]!.id), { updatedAt: new Date('2024-01-31T23:59:59Z') });
-  t.deepEqual(await compareSides(admin, mapping), []);
+  t.deepEqual(await compareSides(fx.admin, mapping), []);
 
   const before = await xmins('payments', ids);
   await copy('own', ids);
@@ -83,8 +70,8 @@ test.serial('a payment the own store wrote → copy_to_legacy → the legacy sto
 
   t.is(await copy('legacy', [id, declined]), 2);
   for (const key of [id, declined]) t.deepEqual(await legacyStore.findById(pool(), key), await ownStore.findById(pool(), key));
-  t.like(await admin.table('payments').where({ id }).first(), { currency: 'EUR', status: 'completed', transaction_id: 'ch_fake_own' });
-  t.deepEqual(await compareSides(admin, mapping), []);
+  t.like(await fx.admin.table('payments').where({ id }).first(), { currency: 'EUR', status: 'completed', transaction_id: 'ch_fake_own' });
+  t.deepEqual(await compareSides(fx.admin, mapping), []);
   const before = await xmins('public', [id, declined]);
   await copy('legacy', [id, declined]);
   t.deepEqual(await xmins('public', [id, declined]), before, 'a second copy rewrites no row');
