@@ -126,6 +126,8 @@ export const percentile = (xs: number[], p: number): number => {
 export interface Driven {
   ok: number;
   failed: number;
+  /** statuses of the failed requests */
+  failures: Record<number, number>;
   seconds: number;
   /** of the successful requests */
   latencies: number[];
@@ -137,7 +139,7 @@ export interface Driven {
  */
 export async function drive(clients: number, n: number, expected: number, request: (agent: Agent, client: number, i: number) => Promise<Timed>): Promise<Driven> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const result: Driven = { ok: 0, failed: 0, seconds: 0, latencies: [] };
+  const result: Driven = { ok: 0, failed: 0, failures: {}, seconds: 0, latencies: [] };
   const started = performance.now();
   await Promise.all(Array.from({ length: clients }, async (_, c) => {
     for (let i = c; i < n; i += clients) {
@@ -145,7 +147,10 @@ export async function drive(clients: number, n: number, expected: number, reques
       if (r.status === expected) {
         result.ok++;
         result.latencies.push(r.ms);
-      } else result.failed++;
+      } else {
+        result.failed++;
+        result.failures[r.status] = (result.failures[r.status] ?? 0) + 1;
+      }
     }
   }));
   result.seconds = (performance.now() - started) / 1000;

@@ -2,8 +2,8 @@
  * Backfill speed against the floor: `boxoffice backfill booking` (key-ordered batches through the
  * generated functions: documents built from the legacy rows — snapshots rebuilt from the catalog tables —
  * share-locked, upserted, checkpointed) against ONE hand-written `INSERT … SELECT` of the same rows with the
- * same transformation into copies of the own tables (same indexes), side by side in one run, on seeded
- * legacy bookings.
+ * same transformation into the same own tables (same indexes, keys and triggers, emptied before each),
+ * side by side in one run, on seeded legacy bookings.
  *
  *   npm run bench -- backfill                      # 1,000,000 bookings (seeding takes ~2-3 minutes)
  *   BENCH_BOOKINGS=100000 npm run bench -- backfill
@@ -17,10 +17,11 @@ import { createTestDatabase } from '../test/helpers/db.ts';
 
 const BOOKINGS = Number(process.env['BENCH_BOOKINGS'] ?? 1_000_000);
 const BATCHES = (process.env['BENCH_BATCH'] ?? '1000,5000').split(',').map(Number);
+const JOBS = (process.env['BENCH_JOBS'] ?? '1,2').split(',').map(Number);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 const RAW = `
-INSERT INTO bench_raw.bookings (id, user_id, user_email, showtime_id, showtime_snapshot, status, total_price, currency, expires_at, cancel_reason, created_at, updated_at)
+INSERT INTO bookings.bookings (id, user_id, user_email, showtime_id, showtime_snapshot, status, total_price, currency, expires_at, cancel_reason, created_at, updated_at)
 SELECT b.id, b.user_id, COALESCE(b.user_email, u.email, ''), b.showtime_id,
        COALESCE(b.showtime_snapshot, jsonb_build_object('showtime_id', s.id, 'movie_id', m.id, 'movie_title', m.title, 'theater_id', th.id,
          'theater_name', th.name, 'screen', substring(th.name from '[Ss]creen\\s+\\S+$'), 'city', th.location, 'start_time', s.start_time, 'end_time', s.end_time,
@@ -29,7 +30,7 @@ SELECT b.id, b.user_id, COALESCE(b.user_email, u.email, ''), b.showtime_id,
        COALESCE(b.created_at, 'epoch'), COALESCE(b.updated_at, b.created_at, 'epoch')
   FROM public.bookings b LEFT JOIN public.users u ON u.id = b.user_id LEFT JOIN public.showtimes s ON s.id = b.showtime_id
   LEFT JOIN public.movies m ON m.id = s.movie_id LEFT JOIN public.theaters th ON th.id = s.theater_id;
-INSERT INTO bench_raw.booking_seats (booking_id, showtime_id, seat_id, seat_snapshot, price, active, created_at)
+INSERT INTO bookings.booking_seats (booking_id, showtime_id, seat_id, seat_snapshot, price, active, created_at)
 SELECT bs.booking_id, bs.showtime_id, bs.seat_id,
        COALESCE(bs.seat_snapshot, jsonb_build_object('row', se.row_label, 'number', se.seat_number, 'type', COALESCE(se.seat_type, 'standard'))),
        COALESCE(bs.price, s.price), COALESCE(b.status, 'pending') IN ('pending', 'confirmed'), COALESCE(bs.created_at, 'epoch')
@@ -38,7 +39,7 @@ SELECT bs.booking_id, bs.showtime_id, bs.seat_id,
 
 const db = await createTestDatabase();
 const admin = createPool(db.url, { max: 2 });
-const config = loadConfig({ DATABASE_URL: db.url, DB_POOL_MAX: '3' });
+const config = loadConfig({ DATABASE_URL: db.url, DB_POOL_MAX: '4' });
 const databases = new Databases(config);
 try {
   out(`seeding ${BOOKINGS} legacy bookings…`);
@@ -49,26 +50,26 @@ try {
   const [{ seats }] = (await admin.raw('SELECT count(*)::int AS seats FROM public.booking_seats')).rows as [{ seats: number }];
   out(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${BOOKINGS} bookings with ${seats} seats`);
 
-  await admin.raw(`CREATE SCHEMA bench_raw;
-    CREATE TABLE bench_raw.bookings (LIKE bookings.bookings INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
-    CREATE TABLE bench_raw.booking_seats (LIKE bookings.booking_seats INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);`);
   await admin.raw('SELECT count(*) FROM public.bookings b JOIN public.booking_seats bs ON bs.booking_id = b.id'); // same cache state for both
+  await admin.raw('TRUNCATE bookings.booking_seats, bookings.bookings');
   const r0 = performance.now();
   await admin.raw(RAW);
   const rawSeconds = (performance.now() - r0) / 1000;
 
   const mapping = MODULE_REGISTRY.booking.mapping(config);
-  const results: { batch: number; seconds: number; copied: number }[] = [];
-  for (const batch of BATCHES) {
-    await admin.raw('TRUNCATE bookings.booking_seats, bookings.bookings');
-    const b0 = performance.now();
-    const [r] = await backfill({ db: databases.forRole('migration', 'migration'), legacySchema: 'public', mapping, batchSize: batch, restart: true, force: true });
-    results.push({ batch, seconds: (performance.now() - b0) / 1000, copied: r!.copied });
+  const results: { batch: number; jobs: number; seconds: number; copied: number }[] = [];
+  for (const jobs of JOBS) {
+    for (const batch of BATCHES) {
+      await admin.raw('TRUNCATE bookings.booking_seats, bookings.bookings');
+      const b0 = performance.now();
+      const [r] = await backfill({ db: databases.forRole('migration', 'migration'), legacySchema: 'public', mapping, batchSize: batch, jobs, restart: true, force: true });
+      results.push({ batch, jobs, seconds: (performance.now() - b0) / 1000, copied: r!.copied });
+    }
   }
-  out(`raw INSERT … SELECT (bookings + seats, snapshots built, same indexes): ${rawSeconds.toFixed(1)} s = ${Math.round(BOOKINGS / rawSeconds)} bookings/s`);
+  out(`raw INSERT … SELECT into the own tables (bookings + seats, snapshots built): ${rawSeconds.toFixed(1)} s = ${Math.round(BOOKINGS / rawSeconds)} bookings/s`);
   for (const r of results) {
     const rate = r.copied / r.seconds;
-    out(`boxoffice backfill booking --batch ${String(r.batch).padEnd(5)}: ${r.seconds.toFixed(1)} s = ${Math.round(rate)} bookings/s  →  backfill ÷ raw = ${(rate / (BOOKINGS / rawSeconds)).toFixed(2)}   (target ≥ 0.5)`);
+    out(`boxoffice backfill booking --batch ${String(r.batch).padEnd(5)} --jobs ${r.jobs}: ${r.seconds.toFixed(1)} s = ${Math.round(rate)} bookings/s  →  backfill ÷ raw = ${(rate / (BOOKINGS / rawSeconds)).toFixed(2)}   (target ≥ 0.5)`);
   }
 } finally {
   await admin.destroy();

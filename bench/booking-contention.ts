@@ -93,7 +93,10 @@ try {
       const label = `${store.padEnd(6)} store, ${perSeat ? 'per-seat holds ' : 'showtime lock  '}`;
       const app = await startTestApp({
         db,
-        env: { STORE_MOVIE: store, STORE_BOOKING: store, FLAGS_BOOTSTRAP: `use_per_seat_locks=${perSeat}`, DB_POOL_MAX: '10', BOOKING_MAX_SEATS: '10' },
+        env: {
+          STORE_MOVIE: store, STORE_BOOKING: store, FLAGS_BOOTSTRAP: `use_per_seat_locks=${perSeat}`, DB_POOL_MAX: '10', BOOKING_MAX_SEATS: '10',
+          BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
+        },
       });
       try {
         const admin = await adminToken(app);

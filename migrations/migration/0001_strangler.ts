@@ -10,8 +10,8 @@ import type { MigrationContext } from '../../src/platform/migrate.ts';
  *    flags say yet. `mode` says how: `inline` (same database, same transaction) or `queue`.
  *  - dual_write_queue: aggregates whose copy to the other side is owed (module in its own database, or a
  *    copy that failed), retried with back-off; `dual_write_failures` is the part that has failed at least once.
- *  - backfill_runs: one row per backfill of an aggregate (legacy → own, or back); last_key is the checkpoint a
- *    crashed run resumes from.
+ *  - backfill_runs: one row per backfill of an aggregate (legacy → own, or back); backfill_parts: its key
+ *    ranges (one per parallel worker), each with the checkpoint (last_key) a crashed run resumes from.
  *  - shadow_mismatches / shadow_read_stats: what shadow reads found, and how many they compared.
  *  - cutover_log: every phase change made through `boxoffice cutover` (who, when, what, guards, reason),
  *    and every legacy table retired into (or restored from) the legacy_archive schema.
@@ -59,9 +59,9 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
       started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       finished_at TIMESTAMPTZ,
-      last_key UUID,
+      -- the total, once finished (while it runs: the sum over its parts)
       rows_copied BIGINT NOT NULL DEFAULT 0,
-      rows_estimate BIGINT,
+      parts INTEGER NOT NULL DEFAULT 1,
       batch_size INTEGER NOT NULL,
       rate INTEGER,
       error TEXT,
@@ -69,6 +69,17 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
     );
     CREATE INDEX backfill_runs_module_idx ON backfill_runs (module, aggregate, id DESC);
     CREATE UNIQUE INDEX backfill_runs_one_running ON backfill_runs (module, aggregate, direction) WHERE status = 'running';
+    CREATE TABLE backfill_parts (
+      run_id BIGINT NOT NULL REFERENCES backfill_runs(id) ON DELETE CASCADE,
+      part INTEGER NOT NULL,
+      range_start UUID,
+      range_end UUID,
+      last_key UUID,
+      rows_copied BIGINT NOT NULL DEFAULT 0,
+      finished BOOLEAN NOT NULL DEFAULT false,
+      updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+      PRIMARY KEY (run_id, part)
+    );
 
     CREATE TABLE shadow_mismatches (
       id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -130,7 +141,7 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
-    DROP TABLE IF EXISTS sync_objects, cutover_log, shadow_read_stats, shadow_mismatches, backfill_runs;
+    DROP TABLE IF EXISTS sync_objects, cutover_log, shadow_read_stats, shadow_mismatches, backfill_parts, backfill_runs;
     DROP VIEW IF EXISTS dual_write_failures;
     DROP TABLE IF EXISTS dual_write_queue, dual_write_leases;
     DROP SEQUENCE IF EXISTS dual_write_queue_seq;

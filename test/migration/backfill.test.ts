@@ -10,8 +10,8 @@ import { count } from '../helpers/events.ts';
 import { compareSides, createStranglerRig, type StranglerRig } from '../helpers/strangler.ts';
 
 /**
- * `boxoffice backfill`, as an operator runs it (a separate process): killed mid-way it resumes from its
- * checkpoint; application writes made while it runs — to rows it already passed and to rows it has not
+ * `boxoffice backfill`, as an operator runs it (a separate process, two workers on two key ranges): killed
+ * mid-way it resumes from its checkpoints; application writes made while it runs — to rows it already passed and to rows it has not
  * reached — survive; it ends with both sides equal; a second run changes nothing.
  */
 const USERS = 3000;
@@ -66,7 +66,7 @@ test.serial('killed mid-way it resumes from its checkpoint; concurrent writes su
   const ids = (await admin('public.users').orderBy('id').pluck('id')) as string[];
   const [first, last] = [ids[0]!, ids.at(-1)!];
   let wrote = false;
-  const killed = await runBackfill(['--batch', '100', '--rate', '2000'], (line) => {
+  const killed = await runBackfill(['--batch', '100', '--rate', '2000', '--jobs', '2'], (line) => {
     if (line.copied >= 600 && !wrote) {
       wrote = true;
       // the application writes while the backfill runs: one row it passed, one it has not reached
@@ -76,14 +76,16 @@ test.serial('killed mid-way it resumes from its checkpoint; concurrent writes su
     return line.copied >= 1200;
   });
   t.is(killed.code, null, 'the first run was killed');
-  const [run] = (await admin('migration.backfill_runs').where({ module: 'auth' }).orderBy('id')) as { status: string; rows_copied: string; last_key: string }[];
+  const [run] = (await admin('migration.backfill_runs').where({ module: 'auth' }).orderBy('id')) as { id: number; status: string; parts: number }[];
   t.is(run!.status, 'running', 'a killed run is left unfinished');
-  const checkpoint = Number(run!.rows_copied);
+  t.is(run!.parts, 2, 'two key ranges, one per worker');
+  const [{ n }] = (await admin('migration.backfill_parts').where({ run_id: run!.id }).sum({ n: 'rows_copied' })) as [{ n: string }];
+  const checkpoint = Number(n);
   t.true(checkpoint >= 1200 && checkpoint < USERS, `checkpoint at ${checkpoint}`);
 
   const resumed = await runBackfill(['--batch', '500']);
   t.is(resumed.code, 0);
-  t.true(resumed.lines[0]!.resumed, 'the second run resumed the first');
+  t.true(resumed.lines[0]!.resumed, 'the second run resumed the first (with its two ranges)');
   t.is(resumed.lines[0]!.copied, checkpoint, 'it starts from the checkpoint, not from zero');
   t.true(resumed.lines.at(-1)!.done);
   t.regex(resumed.stdout, /auth\/users: finished with 3000 copied/);

@@ -18,6 +18,7 @@ Progress: a bar with rows/s and ETA on a terminal, one JSON line per batch other
 Examples:
   boxoffice backfill auth
   boxoffice backfill booking --batch 2000 --rate 5000
+  boxoffice backfill booking --jobs 2          # two key ranges at once (one per core of the database)
 `;
 
 function isModule(raw: string): ModuleName {
@@ -60,8 +61,9 @@ export function registerBackfill(program: Command): void {
     .description("copy a module's legacy data into its own schema (resumable, throttleable, safe under dual-write)")
     .argument('<module>', `one of ${MODULE_NAMES.join(', ')}`, isModule)
     .option('--aggregate <name...>', 'only these aggregates (default: all of the module, in order)')
-    .option('--batch <n>', 'aggregates per batch (one transaction each, with its checkpoint)', positiveInt('--batch', 1, 100_000), 1000)
-    .option('--rate <n>', 'at most this many aggregates per second (0: unthrottled)', positiveInt('--rate', 0, 10_000_000), 0)
+    .option('--batch <n>', 'aggregates per batch (one transaction each, with its checkpoint)', positiveInt('--batch', 1, 100_000), 2000)
+    .option('--rate <n>', 'at most this many aggregates per second, all workers together (0: unthrottled)', positiveInt('--rate', 0, 10_000_000), 0)
+    .option('--jobs <n>', 'key ranges copied at once, each by a worker of its own (a resumed run keeps its ranges)', positiveInt('--jobs', 1, 16), 2)
     .option('--restart', 'start over instead of resuming an unfinished run')
     .option('--force', 'copy even though no process dual-writes the module yet')
     .option('--to <side>', 'own (default): legacy → own schema; legacy: own → legacy tables (after a rollback from NEW_ONLY)', (raw: string) => {
@@ -70,9 +72,9 @@ export function registerBackfill(program: Command): void {
     }, 'own')
     .option('--json', 'JSON progress lines even on a terminal')
     .addHelpText('after', HELP)
-    .action(async (module: ModuleName, opts: { aggregate?: string[]; batch: number; rate: number; restart?: boolean; force?: boolean; json?: boolean; to: 'own' | 'legacy' }) => {
+    .action(async (module: ModuleName, opts: { aggregate?: string[]; batch: number; rate: number; jobs: number; restart?: boolean; force?: boolean; json?: boolean; to: 'own' | 'legacy' }) => {
       const { config, out } = cliContext();
-      const databases = new Databases({ ...config, DB_POOL_MAX: 3 });
+      const databases = new Databases({ ...config, DB_POOL_MAX: opts.jobs + 2 });
       const own = databases.forModuleDatabase(module);
       const abort = new AbortController();
       const onSignal = () => {
@@ -90,6 +92,7 @@ export function registerBackfill(program: Command): void {
           mapping: MODULE_REGISTRY[module].mapping(config),
           aggregates: opts.aggregate,
           batchSize: opts.batch,
+          jobs: opts.jobs,
           rate: opts.rate,
           restart: opts.restart,
           force: opts.force,

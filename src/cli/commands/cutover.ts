@@ -71,7 +71,9 @@ export function registerCutover(program: Command): void {
     .action((opts: { json?: boolean }) =>
       withDeps(async (deps, out) => {
         const { state, next, perModule } = await status(deps);
-        const backfills = (await deps.db('migration.backfill_runs').select('module', 'aggregate', 'status', 'rows_copied', 'finished_at', 'started_at').whereIn('id', deps.db('migration.backfill_runs').max('id').where({ direction: 'to_own' }).groupBy('module', 'aggregate'))) as { module: string; aggregate: string; status: string; rows_copied: string; finished_at: Date | null }[];
+        const backfills = (await deps.db('migration.backfill_runs as r')
+          .select('r.module', 'r.aggregate', 'r.status', 'r.finished_at', deps.db.raw('(SELECT COALESCE(sum(p.rows_copied), 0) FROM migration.backfill_parts p WHERE p.run_id = r.id) AS rows_copied'))
+          .whereIn('r.id', deps.db('migration.backfill_runs').max('id').where({ direction: 'to_own' }).groupBy('module', 'aggregate'))) as { module: string; aggregate: string; status: string; rows_copied: string; finished_at: Date | null }[];
         if (opts.json) {
           out(JSON.stringify({ flags: deps.flags.where, modules: state.modules, steps: deps.plan.steps.map((s) => ({ id: s.id, ...stepProgress(s, state) })), backfills, next, perModule }, null, 2));
           return;

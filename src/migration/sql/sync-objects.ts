@@ -49,7 +49,11 @@ function writeFunction(a: AggregateMapping, ref: SideRef, side: Side): string {
   const body = writeStatements(ref).map((s) => `  ${s};`).join('\n');
   return `CREATE OR REPLACE FUNCTION ${fn(functionNames(a).write(side))}(p_docs jsonb, p_keys uuid[]) RETURNS integer
 LANGUAGE plpgsql ${header} AS $fn$
-DECLARE previous text := coalesce(current_setting('boxoffice.sync', true), '');
+DECLARE
+  previous text := coalesce(current_setting('boxoffice.sync', true), '');
+  v_keys uuid[] := ARRAY(SELECT (x.d->>'id')::uuid FROM jsonb_array_elements(p_docs) AS x(d));
+  v_new uuid[];
+  v_old uuid[];
 BEGIN
   PERFORM set_config('boxoffice.sync', 'running', true);
 ${body}
@@ -89,18 +93,21 @@ END $fn$`,
 }
 
 /**
- * One batch of a backfill into `to`: the next `p_limit` aggregates of the other side after `p_after`, their
- * rows share-locked until commit (an application write to one of them waits, then copies its own newer
- * version itself — the backfill never writes an older copy over it).
+ * One batch of a backfill into `to`: the next `p_limit` aggregates of the other side after `p_after`,
+ * within the worker's key range [`p_start`, `p_before`), their rows share-locked until commit (an
+ * application write to one of them waits, then copies its own newer version itself — the backfill never
+ * writes an older copy over it).
  */
 function backfillFunction(a: AggregateMapping, to: Side, sourceTable: string): string {
   const names = functionNames(a);
-  return `CREATE OR REPLACE FUNCTION ${fn(names.backfill(to))}(p_after uuid, p_limit integer) RETURNS TABLE(last_key uuid, copied integer)
+  return `CREATE OR REPLACE FUNCTION ${fn(names.backfill(to))}(p_after uuid, p_start uuid, p_before uuid, p_limit integer) RETURNS TABLE(last_key uuid, copied integer)
 LANGUAGE plpgsql ${header} AS $fn$
 DECLARE keys uuid[];
 BEGIN
   SELECT array_agg(s.id ORDER BY s.id) INTO keys FROM (
-    SELECT t.id FROM ${sourceTable} t WHERE p_after IS NULL OR t.id > p_after ORDER BY t.id LIMIT p_limit FOR SHARE
+    SELECT t.id FROM ${sourceTable} t
+     WHERE (p_after IS NULL OR t.id > p_after) AND (p_start IS NULL OR t.id >= p_start) AND (p_before IS NULL OR t.id < p_before)
+     ORDER BY t.id LIMIT p_limit FOR SHARE
   ) s;
   IF keys IS NULL THEN RETURN QUERY SELECT NULL::uuid, 0; RETURN; END IF;
   RETURN QUERY SELECT keys[array_length(keys, 1)], ${fn(names.copyTo(to))}(keys);
@@ -176,8 +183,8 @@ export function aggregateSyncObjects(mapping: ModuleMapping, a: AggregateMapping
     add(names.copyTo(side), 'uuid[]', copy!);
     add(names.copyMissingTo(side), 'uuid[]', missing!);
   }
-  add(names.backfill('own'), 'uuid, integer', backfillFunction(a, 'own', legacyTable));
-  add(names.backfill('legacy'), 'uuid, integer', backfillFunction(a, 'legacy', qualified(mapping.ownSchema, a.own.table)));
+  add(names.backfill('own'), 'uuid, uuid, uuid, integer', backfillFunction(a, 'own', legacyTable));
+  add(names.backfill('legacy'), 'uuid, uuid, uuid, integer', backfillFunction(a, 'legacy', qualified(mapping.ownSchema, a.own.table)));
   const triggers: string[] = [];
   for (const side of SIDES) {
     const ref = sideRef(mapping, a, side, target.legacySchema);
