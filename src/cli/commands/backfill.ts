@@ -61,7 +61,7 @@ export function registerBackfill(program: Command): void {
     .description("copy a module's legacy data into its own schema (resumable, throttleable, safe under dual-write)")
     .argument('<module>', `one of ${MODULE_NAMES.join(', ')}`, isModule)
     .option('--aggregate <name...>', 'only these aggregates (default: all of the module, in order)')
-    .option('--batch <n>', 'aggregates per batch (one transaction each, with its checkpoint)', positiveInt('--batch', 1, 100_000), 2000)
+    .option('--batch <n>', 'aggregates per batch (one transaction each, with its checkpoint; smaller batches hold their share locks for less time)', positiveInt('--batch', 1, 100_000), 5000)
     .option('--rate <n>', 'at most this many aggregates per second, all workers together (0: unthrottled)', positiveInt('--rate', 0, 10_000_000), 0)
     .option('--jobs <n>', 'key ranges copied at once, each by a worker of its own (a resumed run keeps its ranges)', positiveInt('--jobs', 1, 16), 2)
     .option('--restart', 'start over instead of resuming an unfinished run')
