@@ -6,6 +6,7 @@ import { registerFlags } from './commands/flags.ts';
 import { registerLegacy } from './commands/legacy.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerUsers } from './commands/users.ts';
 import { CliError } from './context.ts';
@@ -27,6 +28,7 @@ registerFlags(program);
 registerBackfill(program);
 registerCutover(program);
 registerLegacy(program);
+registerReconcile(program);
 
 try {
   await program.parseAsync(process.argv);

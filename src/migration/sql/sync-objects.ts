@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AggregateMapping, ModuleMapping, Side } from '../../platform/mapping/aggregate-mapping.ts';
 import { otherSide, SIDES } from '../../platform/mapping/aggregate-mapping.ts';
+import { checksumFunctions } from './checksums.ts';
 import { documentsQuery, sideTables, type SideRef } from './documents.ts';
 import { ident, literal, qualified } from './values.ts';
 import { writeStatements } from './writes.ts';
@@ -177,6 +178,7 @@ export function aggregateSyncObjects(mapping: ModuleMapping, a: AggregateMapping
     const ref = sideRef(mapping, a, side, target.legacySchema);
     add(names.docs(side), 'uuid[]', docsFunction(a, ref, side));
     add(names.write(side), 'jsonb, uuid[]', writeFunction(a, ref, side));
+    for (const c of checksumFunctions(baseName(a), a, ref, side, header)) add(c.name, c.signature, c.ddl);
   }
   for (const side of SIDES) {
     const [copy, missing] = copyFunctions(mapping, a, side, target.legacySchema);
@@ -212,7 +214,9 @@ export function aggregateSyncObjects(mapping: ModuleMapping, a: AggregateMapping
 export function separateDatabaseObjects(mapping: ModuleMapping, a: AggregateMapping, target: SyncTarget): SyncObjects {
   const names = functionNames(a);
   const ref = sideRef(mapping, a, 'own', target.legacySchema);
-  const statements = [docsFunction(a, ref, 'own'), writeFunction(a, ref, 'own')];
+  const checksums = checksumFunctions(baseName(a), a, ref, 'own', header);
+  const statements = [docsFunction(a, ref, 'own'), writeFunction(a, ref, 'own'), ...checksums.map((c) => c.ddl)];
   const version = createHash('sha256').update(statements.join('\n')).digest('hex').slice(0, 16);
-  return { module: a.module, aggregate: `${a.name}@own-database`, version, statements: [...statements, ...[`${fn(names.docs('own'))}(uuid[])`, `${fn(names.write('own'))}(jsonb, uuid[])`].map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`)] };
+  const functions = [`${fn(names.docs('own'))}(uuid[])`, `${fn(names.write('own'))}(jsonb, uuid[])`, ...checksums.map((c) => `${fn(c.name)}(${c.signature})`)];
+  return { module: a.module, aggregate: `${a.name}@own-database`, version, statements: [...statements, ...functions.map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`)] };
 }

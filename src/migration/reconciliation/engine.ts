@@ -1,0 +1,184 @@
+import type { Knex } from '../../platform/db.ts';
+import type { AggregateMapping, ModuleMapping, Side } from '../../platform/mapping/aggregate-mapping.ts';
+import { diff, type FieldDifference } from '../compare.ts';
+import { checksumFunctionNames, PREFIXES } from '../sql/checksums.ts';
+import { baseName, functionNames, sideRef } from '../sql/sync-objects.ts';
+import { placeable } from './placeable.ts';
+
+export type FindingKind = 'missing_in_own' | 'missing_in_legacy' | 'fields' | 'orphan';
+
+export interface Finding {
+  key: string;
+  kind: FindingKind;
+  fields: FieldDifference[];
+  legacy: unknown;
+  own: unknown;
+  reason?: string;
+}
+
+export interface CompareOptions {
+  mapping: ModuleMapping;
+  aggregate: AggregateMapping;
+  legacySchema: string;
+  /** the migration role on DATABASE_URL: runs the generated functions of the legacy side (and of own, in one database) */
+  legacyDb: Knex;
+  /** where the own side's functions run: the same pool, or the module database's */
+  ownDb: Knex;
+  sameDatabase: boolean;
+  /** incremental: only aggregates changed at or after this (by their updated_at) */
+  since?: Date | undefined;
+  /** a segment with at most this many rows is compared row by row */
+  leafRows?: number;
+  /** keys with a copy still owed (module in its own database): in flight, not drift */
+  owed?: (keys: string[]) => Promise<Set<string>>;
+  onProgress?: (p: { compared: number; estimate: number; segments: number }) => void;
+}
+
+export interface CompareResult {
+  rowsCompared: number;
+  segments: number;
+  findings: Finding[];
+}
+
+interface Checksum { n: string; s: string; cn: string; cs: string }
+const FANOUT = 16;
+
+async function call<T>(db: Knex | Knex.Transaction, fn: string, args: unknown[]): Promise<T[]> {
+  return ((await db.raw(`SELECT * FROM migration.${fn}(${args.map(() => '?').join(', ')})`, args as never[])) as { rows: T[] }).rows;
+}
+
+/**
+ * Both sides read under ONE snapshot when they share a database (a second connection imports the first's
+ * exported snapshot): dual-write keeps them equal at every commit, so nothing written during the run can
+ * look like drift. Two databases cannot share a snapshot; their findings are read again instead.
+ */
+async function withReaders<T>(o: CompareOptions, fn: (legacy: Knex.Transaction, own: Knex.Transaction) => Promise<T>): Promise<T> {
+  return o.legacyDb.transaction(async (a) => {
+    await a.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows: [snap] } = (await a.raw('SELECT pg_export_snapshot() AS s')) as { rows: { s: string }[] };
+    return o.ownDb.transaction(async (b) => {
+      await b.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (o.sameDatabase) await b.raw(`SET TRANSACTION SNAPSHOT '${snap!.s.replace(/'/g, '')}'`);
+      return fn(a, b);
+    });
+  });
+}
+
+const same = (a: Checksum | undefined, b: Checksum | undefined) =>
+  (a?.n ?? 0) === (b?.n ?? 0) && (a?.s ?? '0') === (b?.s ?? '0') && (a?.cn ?? 0) === (b?.cn ?? 0) && (a?.cs ?? '0') === (b?.cs ?? '0');
+
+/**
+ * Compare one aggregate, legacy against own (the approach of data-diff): checksums of key ranges computed
+ * in Postgres on both sides, only mismatching ranges split again (16 ways) until they are small enough to
+ * compare row hashes; keys whose hashes differ are then explained field by field from the mapping's
+ * documents. An unchanged pair costs one scan of each side.
+ */
+export async function compareAggregate(o: CompareOptions): Promise<CompareResult> {
+  const legacy = sideRef(o.mapping, o.aggregate, 'legacy', o.legacySchema);
+  const fns = checksumFunctionNames(baseName(o.aggregate));
+  const leafRows = o.leafRows ?? 1000;
+  const result = await withReaders(o, async (a, b) => {
+    const estimate = await estimateRows(a, legacy.schema, legacy.spec.table);
+    let candidates: string[];
+    let compared = 0;
+    let segments = 0;
+    if (o.since) {
+      const hasMarker = (side: 'legacy' | 'own') => (side === 'legacy' ? o.aggregate.legacy : o.aggregate.own).fields.some((f) => f.field === 'updated_at');
+      if (!hasMarker('legacy') || !hasMarker('own')) throw new Error(`${o.mapping.module}/${o.aggregate.name} has no updated_at: compare it in full`);
+      const since = o.since.toISOString();
+      const [l, r] = await Promise.all([call<{ key: string }>(a, fns.changed('legacy'), [since]), call<{ key: string }>(b, fns.changed('own'), [since])]);
+      candidates = [...new Set([...l, ...r].map((x) => x.key))];
+      compared = candidates.length;
+    } else {
+      candidates = [];
+      // the first level: the whole key space in parts of about leafRows rows each, in one scan per side
+      const parts = Math.min(65_536, Math.max(FANOUT, 2 ** Math.ceil(Math.log2(Math.max(1, estimate) / leafRows))));
+      const queue: { lo: number; hi: number; parts: number }[] = [{ lo: 0, hi: PREFIXES, parts }];
+      while (queue.length > 0) {
+        const { lo, hi, parts: n } = queue.shift()!;
+        const [l, r] = await Promise.all([
+          call<Checksum & { part: number }>(a, fns.segments('legacy'), [lo, hi, n]),
+          call<Checksum & { part: number }>(b, fns.segments('own'), [lo, hi, n]),
+        ]);
+        const left = new Map(l.map((x) => [x.part, x]));
+        const right = new Map(r.map((x) => [x.part, x]));
+        if (lo === 0 && hi === PREFIXES) compared = Math.max(l.reduce((s, x) => s + Number(x.n), 0), r.reduce((s, x) => s + Number(x.n), 0));
+        for (const part of new Set([...left.keys(), ...right.keys()])) {
+          segments++;
+          const x = left.get(part);
+          const y = right.get(part);
+          if (same(x, y)) continue;
+          const from = lo + Math.ceil((part * (hi - lo)) / n);
+          const to = lo + Math.ceil(((part + 1) * (hi - lo)) / n);
+          const rows = Math.max(Number(x?.n ?? 0) + Number(x?.cn ?? 0), Number(y?.n ?? 0) + Number(y?.cn ?? 0));
+          if (rows <= leafRows || to - from <= 1) candidates.push(...(await differingRows(fns, a, b, from, to)));
+          else queue.push({ lo: from, hi: to, parts: FANOUT });
+        }
+        o.onProgress?.({ compared, estimate, segments });
+      }
+    }
+    return { compared, segments, findings: await explain(o, a, b, candidates) };
+  });
+  const findings = o.sameDatabase ? result.findings : await recheck(o, result.findings);
+  return { rowsCompared: result.compared, segments: result.segments, findings };
+}
+
+async function differingRows(fns: ReturnType<typeof checksumFunctionNames>, a: Knex.Transaction, b: Knex.Transaction, lo: number, hi: number): Promise<string[]> {
+  const [l, r] = await Promise.all([
+    call<{ key: string; h: string; root: number }>(a, fns.hashes('legacy'), [lo, hi]),
+    call<{ key: string; h: string; root: number }>(b, fns.hashes('own'), [lo, hi]),
+  ]);
+  const right = new Map(r.map((x) => [x.key, x]));
+  const keys = new Set<string>();
+  for (const x of l) if (right.get(x.key)?.h !== x.h || right.get(x.key)?.root !== x.root) keys.add(x.key);
+  const left = new Set(l.map((x) => x.key));
+  for (const y of r) if (!left.has(y.key)) keys.add(y.key);
+  return [...keys];
+}
+
+async function docs(db: Knex | Knex.Transaction, aggregate: AggregateMapping, side: Side, keys: string[]): Promise<Map<string, unknown>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = (await db.raw(`SELECT key::text AS key, doc FROM migration.${functionNames(aggregate).docs(side)}(?::uuid[])`, [keys])) as { rows: { key: string; doc: unknown }[] };
+  return new Map(rows.map((r) => [r.key, r.doc]));
+}
+
+/** What differs for each candidate key, from the documents: which side lacks it, or which fields with both values. */
+async function explain(o: CompareOptions, a: Knex | Knex.Transaction, b: Knex | Knex.Transaction, keys: string[]): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const ignored = Object.keys(o.aggregate.notCompared ?? {});
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const [l, r] = await Promise.all([docs(a, o.aggregate, 'legacy', chunk), docs(b, o.aggregate, 'own', chunk)]);
+    for (const key of chunk) {
+      const legacy = l.get(key);
+      const own = r.get(key);
+      if (legacy === undefined && own === undefined) continue;
+      if (legacy === undefined || own === undefined) {
+        const [present, missingOn]: [unknown, Side] = legacy === undefined ? [own, 'legacy'] : [legacy, 'own'];
+        const problem = await placeable(o.legacyDb, o.ownDb, o.mapping, o.aggregate, o.legacySchema, missingOn, present);
+        findings.push(problem
+          ? { key, kind: 'orphan', fields: [], legacy: legacy ?? null, own: own ?? null, reason: problem }
+          : { key, kind: missingOn === 'own' ? 'missing_in_own' : 'missing_in_legacy', fields: [], legacy: legacy ?? null, own: own ?? null });
+        continue;
+      }
+      const fields = diff(legacy, own, { ignored, limit: 50 });
+      if (fields.length > 0) findings.push({ key, kind: 'fields', fields, legacy, own });
+    }
+  }
+  return findings;
+}
+
+/** Two databases share no snapshot: a finding must still hold a moment later, and not be a copy in flight. */
+async function recheck(o: CompareOptions, findings: Finding[]): Promise<Finding[]> {
+  if (findings.length === 0) return findings;
+  await new Promise((r) => setTimeout(r, 500));
+  const keys = findings.map((f) => f.key);
+  const inFlight = (await o.owed?.(keys)) ?? new Set<string>();
+  const again = await explain(o, o.legacyDb, o.ownDb, keys.filter((k) => !inFlight.has(k)));
+  return again;
+}
+
+async function estimateRows(db: Knex | Knex.Transaction, schema: string, table: string): Promise<number> {
+  const { rows: [r] } = (await db.raw(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(?)`, [`"${schema}"."${table}"`])) as { rows: { n: string }[] };
+  return Number(r?.n ?? 0);
+}
