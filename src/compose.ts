@@ -117,7 +117,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   });
 
   const hosted = MODULE_NAMES.filter((m) => config.MODULES.includes(m));
-  const strangler = createStrangler({ config, databases, flags, metrics, logger, mappings: hosted.map((m) => MODULE_REGISTRY[m].mapping(config)) });
+  const strangler = createStrangler({ config, databases, flags, metrics, logger, jobs, mappings: hosted.map((m) => MODULE_REGISTRY[m].mapping(config)) });
   const deps = (module: ModuleName): PlatformDeps => ({
     config,
     logger: logger.child({ module }),
@@ -171,7 +171,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     trustProxy: config.TRUST_PROXY,
     routers: config.ROLE === 'worker' ? [] : host.routers(),
     // admin pages: a login that puts an admin's access token in a cookie, and bull-board behind it (ADR 0042)
-    mounts: config.ROLE === 'worker' ? [] : [admin.pages(), bullBoardMount({ basePath: '/admin/queues', queues: host.queues(), guard: admin.requireAdmin() })],
+    mounts: config.ROLE === 'worker' ? [] : [admin.pages(), bullBoardMount({ basePath: '/admin/queues', queues: [...host.queues(), ...strangler.queues], guard: admin.requireAdmin() })],
     formPaths: admin.formPaths,
     metricsEndpoint: { onAppPort: config.METRICS_PORT === undefined, token: config.METRICS_TOKEN },
     internalGuard: serviceCredential.guard(),

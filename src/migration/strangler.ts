@@ -1,16 +1,22 @@
+import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import type { Config, ModuleName } from '../platform/config.ts';
 import { MODULE_SCHEMAS, roleFor } from '../platform/config.ts';
 import type { Databases, Knex } from '../platform/db.ts';
 import type { Flags } from '../platform/flags.ts';
+import type { JobPlatform } from '../platform/jobs/job-platform.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ModuleMapping, Side } from '../platform/mapping/aggregate-mapping.ts';
 import type { StoreRouter } from '../platform/mapping/store-routing.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { Worker } from '../platform/module.ts';
+import { AutoRollback } from './cutover/auto-rollback.ts';
+import { flagStoreFor } from './cutover/flag-store.ts';
+import { loadPlan } from './cutover/plan.ts';
 import { CopyQueue } from './dual-write/copy-queue.ts';
 import { DualWriteLeases } from './dual-write/leases.ts';
 import { resolveRoute } from './phases.ts';
+import { registerReconciliationGauges, reconcileSchedule } from './reconciliation/schedule.ts';
 import { createStranglerRouter } from './routing-store.ts';
 import { ShadowReads } from './shadow/shadow-reads.ts';
 import { ShadowRecorder } from './shadow/shadow-recorder.ts';
@@ -24,14 +30,18 @@ export interface StranglerOptions {
   logger: Logger;
   /** the mappings of the modules this process hosts */
   mappings: ModuleMapping[];
+  /** scheduled reconciliation runs on it (without: none, e.g. store-level test rigs) */
+  jobs?: JobPlatform;
 }
 
 export interface Strangler {
   router: StoreRouter;
   /** run in every process that hosts modules (web too): dual-write leases, shadow-read counts */
   services: Worker[];
-  /** run where ROLE includes worker: copies owed to modules in a database of their own */
+  /** run where ROLE includes worker: copies owed to modules in a database of their own, scheduled reconciliation, the READ_NEW watchdog */
   workers: Worker[];
+  /** BullMQ queues of the migration (scheduled reconciliation), for the job dashboard */
+  queues: Queue[];
   /** aggregates whose generated dual-write functions or triggers are missing or outdated */
   staleSyncObjects(): Promise<string[]>;
 }
@@ -93,10 +103,27 @@ export function createStrangler(options: StranglerOptions): Strangler {
     workers.push(queue);
     registerQueueGauges(metrics, queue);
   }
+  const queues: Queue[] = [];
+  if (options.mappings.length > 0) registerReconciliationGauges(metrics, migrationDb, options.mappings);
+  if (options.jobs && options.mappings.length > 0) {
+    const schedule = reconcileSchedule({
+      jobs: options.jobs, databases, legacySchema: config.LEGACY_SCHEMA, mappings: options.mappings, flags,
+      intervalMs: config.RECONCILE_INTERVAL_MS, mode: config.RECONCILE_MODE, logger: log,
+    });
+    queues.push(schedule.queue as unknown as Queue);
+    workers.push(schedule.worker);
+  }
+  if (config.AUTO_ROLLBACK_CHECK_MS > 0 && options.mappings.length > 0) {
+    const plan = loadPlan(config.CUTOVER_PLAN);
+    if (plan.autoRollback.enabled) {
+      workers.push(new AutoRollback({ db: migrationDb, flags: flagStoreFor(config), plan, mappings, intervalMs: config.AUTO_ROLLBACK_CHECK_MS, logger: log, metrics }));
+    }
+  }
   return {
     router,
     services: [leases, recorder],
     workers,
+    queues,
     staleSyncObjects: () =>
       staleSyncObjects(migrationDb, options.mappings, {
         legacySchema: config.LEGACY_SCHEMA,

@@ -166,6 +166,11 @@ export const envSchema = z.object({
   UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),
   /** the cutover plan (order, guards, rollbacks) */
   CUTOVER_PLAN: z.string().min(1).default('feature-flags/plan.yaml'),
+  /** scheduled reconciliation of each hosted module (a BullMQ job scheduler; 0: none) and what it compares */
+  RECONCILE_INTERVAL_MS: int(0, 7 * 86_400_000).default(3_600_000),
+  RECONCILE_MODE: z.enum(['full', 'incremental']).default('full'),
+  /** how often workers check modules in READ_NEW for drift and shadow mismatches (0: never roll back on their own) */
+  AUTO_ROLLBACK_CHECK_MS: int(0, 3_600_000).default(30_000),
   SERVICE_URL_AUTH: z.string().url().optional(),
   SERVICE_URL_MOVIE: z.string().url().optional(),
   SERVICE_URL_BOOKING: z.string().url().optional(),

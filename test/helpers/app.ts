@@ -50,6 +50,9 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     // every test request comes from 127.0.0.1, so files that register many users would share one budget;
     // test/modules/auth/registration-throttle.test.ts sets its own
     REGISTER_MAX_PER_IP: '0',
+    // scheduled reconciliation and the READ_NEW watchdog have tests of their own (test/migration/reconcile-*.test.ts)
+    RECONCILE_INTERVAL_MS: '0',
+    AUTO_ROLLBACK_CHECK_MS: '0',
     ...(options.unleash
       ? {
           UNLEASH_URL: unleashTestEnv().url,

@@ -1,10 +1,10 @@
 import { userInfo, hostname } from 'node:os';
 import type { Command } from 'commander';
-import { MODULE_NAMES, type Config, type ModuleName } from '../../platform/config.ts';
+import { MODULE_NAMES, type ModuleName } from '../../platform/config.ts';
 import { Databases } from '../../platform/db.ts';
-import { FLAGS, FLAG_NAMES, type FlagName } from '../../platform/flag-names.ts';
 import { advance, CutoverRefused, rollback, status, type CutoverDeps, type StepView } from '../../migration/cutover/cutover.ts';
-import { bootstrapFlagStore, FlagStoreError, unleashFlagStore, type FlagStore } from '../../migration/cutover/flag-store.ts';
+import { FlagStoreError, flagStoreFor } from '../../migration/cutover/flag-store.ts';
+
 import { loadPlan, PlanError } from '../../migration/cutover/plan.ts';
 import { readLog, stepProgress } from '../../migration/cutover/state.ts';
 import { phaseFlags } from '../../migration/phases.ts';
@@ -18,15 +18,6 @@ notification — through DUAL_WRITE → BACKFILLED → SHADOW_READ → READ_NEW 
 Flags change in Unleash (UNLEASH_URL + UNLEASH_ADMIN_TOKEN, for the app UNLEASH_APP_NAME); every change
 is written to migration.cutover_log. Without Unleash, status still works and advance says what to set.
 `;
-
-export function flagStoreFor(config: Config): FlagStore {
-  const url = config.UNLEASH_ADMIN_URL ?? config.UNLEASH_URL;
-  if (url && config.UNLEASH_ADMIN_TOKEN) {
-    return unleashFlagStore({ url, token: config.UNLEASH_ADMIN_TOKEN, appName: config.UNLEASH_APP_NAME, environment: config.UNLEASH_ENVIRONMENT });
-  }
-  const values = Object.fromEntries(FLAG_NAMES.map((n) => [n, config.FLAGS_BOOTSTRAP[n] ?? FLAGS[n].default])) as Record<FlagName, boolean>;
-  return bootstrapFlagStore(values);
-}
 
 async function withDeps<T>(fn: (deps: CutoverDeps, out: (line: string) => void) => Promise<T>): Promise<T> {
   const { config, out } = cliContext();

@@ -7,7 +7,7 @@ import { readState } from '../../migration/cutover/state.ts';
 import { moveLegacyTables, retirementChecks, retirementStatements } from '../../migration/legacy/retire.ts';
 import { MODULE_REGISTRY } from '../../module-registry.ts';
 import { cliContext, CliError, positiveInt } from '../context.ts';
-import { flagStoreFor } from './cutover.ts';
+import { flagStoreFor } from '../../migration/cutover/flag-store.ts';
 
 const HELP = `
 Once a module has been NEW_ONLY for the plan's minimum time, its old tables can leave the shared schema.

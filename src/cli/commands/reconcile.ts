@@ -9,7 +9,7 @@ import { reconcile, type AggregateReport } from '../../migration/reconciliation/
 import { FINDING_KINDS } from '../../migration/reconciliation/runs.ts';
 import { MODULE_REGISTRY } from '../../module-registry.ts';
 import { cliContext, CliError } from '../context.ts';
-import { flagStoreFor } from './cutover.ts';
+import { flagStoreFor } from '../../migration/cutover/flag-store.ts';
 
 const HELP = `
 Compares each aggregate of the module(s) between the legacy tables and the module's schema, through the

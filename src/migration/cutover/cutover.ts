@@ -134,7 +134,7 @@ function moduleRollback(state: CutoverState, module: ModuleName): { to: Phase; c
  * Return a module to its previous phase (or undo a flag step, by its id) in one command; in effect
  * within the flag refresh interval. Never refused (a rollback is the way out), always logged.
  */
-export async function rollback(deps: CutoverDeps, target: string, options: { actor: string; reason?: string }): Promise<{ step: string; from: string; to: string; changes: { flag: FlagName; rollout: number }[]; note?: string | undefined }> {
+export async function rollback(deps: CutoverDeps, target: string, options: { actor: string; reason?: string; evidence?: GuardResult[] }): Promise<{ step: string; from: string; to: string; changes: { flag: FlagName; rollout: number }[]; note?: string | undefined }> {
   const state = await readState(deps.db, deps.flags, deps.plan);
   if ((deps.plan.modules as string[]).includes(target)) {
     const module = target as ModuleName;
@@ -143,7 +143,7 @@ export async function rollback(deps: CutoverDeps, target: string, options: { act
     const stepId = `databases/${module}/${m.phase}`;
     const from = phaseLabel(m.phase, m.rollout);
     if (back.changes.length > 0) await deps.flags.write(back.changes);
-    await log(deps.db, { actor: options.actor, action: 'rollback', step: stepId, module, from, to: back.to, changes: back.changes, reason: options.reason });
+    await log(deps.db, { actor: options.actor, action: 'rollback', step: stepId, module, from, to: back.to, changes: back.changes, reason: options.reason, guards: options.evidence });
     return { step: stepId, from, to: back.to, changes: back.changes, note: back.note };
   }
   const step = deps.plan.steps.find((s) => s.id === target && !s.module);

@@ -1,4 +1,5 @@
-import { FLAGS, type FlagName } from '../../platform/flag-names.ts';
+import type { Config } from '../../platform/config.ts';
+import { FLAGS, FLAG_NAMES, type FlagName } from '../../platform/flag-names.ts';
 import { WRITE_PATH_USER } from '../phases.ts';
 
 /** A flag as the cutover tool sees it for the app: off (0), on for everyone (100), or for a share of users. */
@@ -159,4 +160,14 @@ export function unleashFlagStore(options: UnleashAdminOptions): FlagStore {
       }
     },
   };
+}
+
+/** The flag store of a configuration: Unleash's admin API with UNLEASH_ADMIN_TOKEN, else the bootstrap values (read-only). */
+export function flagStoreFor(config: Config): FlagStore {
+  const url = config.UNLEASH_ADMIN_URL ?? config.UNLEASH_URL;
+  if (url && config.UNLEASH_ADMIN_TOKEN) {
+    return unleashFlagStore({ url, token: config.UNLEASH_ADMIN_TOKEN, appName: config.UNLEASH_APP_NAME, environment: config.UNLEASH_ENVIRONMENT });
+  }
+  const values = Object.fromEntries(FLAG_NAMES.map((n) => [n, config.FLAGS_BOOTSTRAP[n] ?? FLAGS[n].default])) as Record<FlagName, boolean>;
+  return bootstrapFlagStore(values);
 }

@@ -88,6 +88,8 @@ async function declared(ctx: GuardContext, step: PlanStep, guard: PlanStep['guar
     }
     case 'shadow_reads':
       return shadowReads(ctx, module);
+    case 'reconciliation_clean':
+      return reconciliationClean(ctx, module);
     case 'own_database_shared': {
       const ok = !ctx.separateDatabases.has(module);
       return { guard, ok, detail: ok ? 'the own schema shares DATABASE_URL' : `${module.toUpperCase()}_DATABASE_URL puts the own schema in another database: it becomes the write primary only with extraction` };
@@ -130,5 +132,36 @@ async function shadowReads(ctx: GuardContext, module: ModuleName): Promise<Guard
     guard: 'shadow_reads',
     ok: rate <= maxMismatchRate,
     detail: `${mismatched} of ${compared} shadow reads mismatched (${(rate * 100).toFixed(3)} %, at most ${(maxMismatchRate * 100).toFixed(3)} %)${rate > maxMismatchRate ? ': see migration.shadow_mismatches' : ''}`,
+  };
+}
+
+/** Every aggregate's latest finished reconciliation run is clean and no older than the plan allows. */
+async function reconciliationClean(ctx: GuardContext, module: ModuleName): Promise<GuardResult> {
+  const aggregates = ctx.mappings.get(module)?.aggregates.map((a) => a.name) ?? [];
+  const { rows } = (await ctx.db.raw(
+    `SELECT DISTINCT ON (aggregate) id, aggregate, status, finished_at, remaining FROM migration.reconciliation_runs
+      WHERE module = ? AND status <> 'running' ORDER BY aggregate, id DESC`,
+    [module],
+  )) as { rows: { id: number; aggregate: string; status: string; finished_at: Date; remaining: Record<string, number> }[] };
+  const latest = new Map(rows.map((r) => [r.aggregate, r]));
+  const problems: string[] = [];
+  for (const a of aggregates) {
+    const run = latest.get(a);
+    if (!run) {
+      problems.push(`${a} was never reconciled`);
+      continue;
+    }
+    const age = ctx.now.getTime() - new Date(run.finished_at).getTime();
+    if (run.status !== 'clean') {
+      const left = Object.values(run.remaining ?? {}).reduce((n, x) => n + Number(x), 0);
+      problems.push(`${a}: run ${run.id} ${run.status === 'error' ? 'failed' : `left ${left} rows different`}`);
+    } else if (age > ctx.plan.reconciliation.maxAgeMs) problems.push(`${a}: the last clean run (${run.id}) is ${minutes(age)} old, the plan allows ${minutes(ctx.plan.reconciliation.maxAgeMs)}`);
+  }
+  return {
+    guard: 'reconciliation_clean',
+    ok: problems.length === 0,
+    detail: problems.length === 0
+      ? `every aggregate (${aggregates.join(', ')}) reconciled clean within ${minutes(ctx.plan.reconciliation.maxAgeMs)}`
+      : `${problems.join('; ')}: run \`boxoffice reconcile ${module}\``,
   };
 }

@@ -7,7 +7,7 @@ import { MODULE_NAMES, type ModuleName } from '../../platform/config.ts';
 import { isFlagName, type FlagName } from '../../platform/flags.ts';
 import { PHASES, type Phase } from '../phases.ts';
 
-export const GUARD_NAMES = ['backfill_finished', 'no_copies_owed', 'shadow_reads', 'own_database_shared'] as const;
+export const GUARD_NAMES = ['backfill_finished', 'no_copies_owed', 'shadow_reads', 'reconciliation_clean', 'own_database_shared'] as const;
 export type DeclaredGuard = (typeof GUARD_NAMES)[number];
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,6 +34,17 @@ const planSchema = z.object({
   defaults: z.object({
     hold: duration,
     shadow_reads: z.object({ min_reads: z.number().int().min(1), max_mismatch_rate: z.number().min(0).max(1), window: duration }),
+    reconciliation: z.object({ max_age: duration }).default({ max_age: '1h' }),
+    auto_rollback: z
+      .object({
+        enabled: z.boolean().default(true),
+        max_drift_rows: z.number().int().min(0).default(0),
+        drift_runs: z.number().int().min(1).max(100).default(2),
+        max_shadow_mismatch_rate: z.number().min(0).max(1).default(0.01),
+        min_shadow_reads: z.number().int().min(1).default(200),
+        window: duration.default('10m'),
+      })
+      .prefault({}),
   }),
   stages: z.array(
     z.union([
@@ -76,6 +87,15 @@ export interface Plan {
   /** the module order of the database stage */
   modules: ModuleName[];
   shadow: { minReads: number; maxMismatchRate: number; windowMs: number };
+  /** the `reconciliation_clean` guard: every aggregate's latest run clean and at most this old */
+  reconciliation: { maxAgeMs: number };
+  /**
+   * READ_NEW → SHADOW_READ without a person (ADR 0051): when the latest `driftRuns` runs of an aggregate,
+   * all made since the module entered READ_NEW, each left more than `maxDriftRows` rows different, or when
+   * more than `maxShadowMismatchRate` of at least `minShadowReads` shadow reads mismatched within `windowMs`
+   * (and since READ_NEW began).
+   */
+  autoRollback: { enabled: boolean; maxDriftRows: number; driftRuns: number; maxShadowMismatchRate: number; minShadowReads: number; windowMs: number };
 }
 
 function flags(set: Record<string, boolean>, where: string, module?: ModuleName): Partial<Record<FlagName, boolean>> {
@@ -125,5 +145,14 @@ export function loadPlan(path: string): Plan {
     }
   }
   const s = doc.defaults.shadow_reads;
-  return { path: file, steps, modules, shadow: { minReads: s.min_reads, maxMismatchRate: s.max_mismatch_rate, windowMs: parseDuration(s.window) } };
+  const r = doc.defaults.auto_rollback;
+  return {
+    path: file, steps, modules,
+    shadow: { minReads: s.min_reads, maxMismatchRate: s.max_mismatch_rate, windowMs: parseDuration(s.window) },
+    reconciliation: { maxAgeMs: parseDuration(doc.defaults.reconciliation.max_age) },
+    autoRollback: {
+      enabled: r.enabled, maxDriftRows: r.max_drift_rows, driftRuns: r.drift_runs, maxShadowMismatchRate: r.max_shadow_mismatch_rate,
+      minShadowReads: r.min_shadow_reads, windowMs: parseDuration(r.window),
+    },
+  };
 }
