@@ -179,6 +179,9 @@ async function recheck(o: CompareOptions, findings: Finding[]): Promise<Finding[
 }
 
 async function estimateRows(db: Knex | Knex.Transaction, schema: string, table: string): Promise<number> {
-  const { rows: [r] } = (await db.raw(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(?)`, [`"${schema}"."${table}"`])) as { rows: { n: string }[] };
+  const { rows: [r] } = (await db.raw(
+    `SELECT greatest(c.reltuples, 0)::bigint AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = ? AND c.relname = ?`,
+    [schema, table],
+  )) as { rows: { n: string }[] };
   return Number(r?.n ?? 0);
 }

@@ -8,9 +8,11 @@ function notNullColumns(db: Knex, schema: string, table: string): Promise<Set<st
   const id = `${schema}.${table}`;
   let cached = notNullCache.get(id);
   if (!cached) {
+    // by name through the catalogs: the migration role may lack USAGE on the schema (to_regclass needs it)
     cached = db.raw(
-      `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped AND attnotnull`,
-      [`"${schema}"."${table}"`],
+      `SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull`,
+      [schema, table],
     ).then((r: { rows: { attname: string }[] }) => new Set(r.rows.map((x) => x.attname)));
     notNullCache.set(id, cached);
   }

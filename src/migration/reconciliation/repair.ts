@@ -49,16 +49,15 @@ export async function repair(o: RepairOptions, findings: Finding[]): Promise<Rec
     const chunk = todo.slice(i, i + 500);
     const keys = chunk.map((f) => f.key);
     try {
-      if (o.ownDb && o.target === 'own') {
-        const docs = await docsOf(o.db, o.aggregate, 'legacy', keys);
-        await o.ownDb.raw(`SELECT migration.${names.write('own')}(?::jsonb, ?::uuid[])`, [JSON.stringify([...docs.values()]), keys]);
-      } else if (o.ownDb) {
-        throw new Error('copies into the legacy tables from a module database of its own are not supported before extraction');
+      // a module database of its own: the source's documents read there (or here), written through the target's write function
+      const dbOf = (side: Side) => (side === 'own' && o.ownDb ? o.ownDb : o.db);
+      if (o.ownDb) {
+        const docs = await docsOf(dbOf(source(o.target)), o.aggregate, source(o.target), keys);
+        await dbOf(o.target).raw(`SELECT migration.${names.write(o.target)}(?::jsonb, ?::uuid[])`, [JSON.stringify([...docs.values()]), keys]);
       } else {
         await o.db.raw(`SELECT migration.${names.copyTo(o.target)}(?::uuid[])`, [keys]);
       }
-      const targetDb = o.target === 'own' && o.ownDb ? o.ownDb : o.db;
-      const [after, from] = await Promise.all([docsOf(targetDb, o.aggregate, o.target, keys), docsOf(o.db, o.aggregate, source(o.target), keys)]);
+      const [after, from] = await Promise.all([docsOf(dbOf(o.target), o.aggregate, o.target, keys), docsOf(dbOf(source(o.target)), o.aggregate, source(o.target), keys)]);
       for (const f of chunk) {
         f.before = (o.target === 'legacy' ? f.legacy : f.own) ?? null;
         f.after = after.get(f.key) ?? null;

@@ -218,5 +218,5 @@ export function separateDatabaseObjects(mapping: ModuleMapping, a: AggregateMapp
   const statements = [docsFunction(a, ref, 'own'), writeFunction(a, ref, 'own'), ...checksums.map((c) => c.ddl)];
   const version = createHash('sha256').update(statements.join('\n')).digest('hex').slice(0, 16);
   const functions = [`${fn(names.docs('own'))}(uuid[])`, `${fn(names.write('own'))}(jsonb, uuid[])`, ...checksums.map((c) => `${fn(c.name)}(${c.signature})`)];
-  return { module: a.module, aggregate: `${a.name}@own-database`, version, statements: [...statements, ...functions.map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`)] };
+  return { module: a.module, aggregate: `${a.name}@own-database`, version, statements: [...statements, ...functions.flatMap((f) => [`ALTER FUNCTION ${f} OWNER TO ${ident(target.moduleRole)}`, `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`])] };
 }
