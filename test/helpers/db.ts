@@ -96,3 +96,20 @@ export async function connectAs(url: string, role?: string): Promise<pg.Client> 
   await client.connect();
   return client;
 }
+
+/**
+ * Plant a difference between the two sides of a dual-writing module: runs `sql` as the superuser with
+ * the capture triggers off (session_replication_role = replica), as a write that bypassed the app and the
+ * triggers would — the drift reconciliation exists to find.
+ */
+export async function plantDrift(url: string, sql: string, params: unknown[] = []): Promise<void> {
+  const client = await connectAs(url);
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL session_replication_role = replica');
+    await client.query(sql, params);
+    await client.query('COMMIT');
+  } finally {
+    await client.end();
+  }
+}
