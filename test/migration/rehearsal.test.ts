@@ -10,6 +10,8 @@ import { backfill } from '../../src/migration/backfill/backfill.ts';
 import { advance, rollback, type CutoverDeps } from '../../src/migration/cutover/cutover.ts';
 import { unleashFlagStore } from '../../src/migration/cutover/flag-store.ts';
 import { loadPlan } from '../../src/migration/cutover/plan.ts';
+import type { Phase } from '../../src/migration/phases.ts';
+import { reconcile } from '../../src/migration/reconciliation/reconcile.ts';
 import { MODULE_REGISTRY } from '../../src/module-registry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { adminToken } from '../helpers/catalog.ts';
@@ -39,8 +41,8 @@ stages:
     phases:
       - { phase: DUAL_WRITE, title: dual, set: { "dual_write_{module}_db": true } }
       - { phase: BACKFILLED, title: backfilled, guards: [backfill_finished, no_copies_owed] }
-      - { phase: SHADOW_READ, title: shadow, set: { "verify_{module}_reads": true } }
-      - { phase: READ_NEW, title: read new, set: { "read_from_new_{module}_db": true }, rollout: [10, 50, 100], guards: [shadow_reads, no_copies_owed] }
+      - { phase: SHADOW_READ, title: shadow, set: { "verify_{module}_reads": true }, guards: [reconciliation_clean] }
+      - { phase: READ_NEW, title: read new, set: { "read_from_new_{module}_db": true }, rollout: [10, 50, 100], guards: [shadow_reads, reconciliation_clean, no_copies_owed] }
       - { phase: NEW_ONLY, title: new only, set: { "stop_legacy_writes_{module}": true } }
 `;
 
@@ -100,16 +102,33 @@ async function shadowReadsCompared(m: string, n: number): Promise<void> {
   }, 60_000);
 }
 
+/** reconciliation runs while the traffic writes both sides: every one must come back clean (no false drift) */
+const reconciled = { runs: 0, rows: 0 };
+async function reconcileUnderTraffic(m: 'auth' | 'movie'): Promise<void> {
+  const reports = await reconcile({
+    databases: app.app.databases, legacySchema: 'public', mappings: [...deps.mappings.values()], modules: [m], mode: 'full', repair: 'none',
+    phaseOf: async () => described(m).phase as Phase,
+  });
+  const drift = reports.filter((r) => r.status !== 'clean');
+  if (drift.length > 0) throw new Error(`reconciliation of ${m} under traffic reported drift: ${JSON.stringify(drift.map((r) => ({ aggregate: r.aggregate, error: r.error, findings: r.findings.slice(0, 3) })))}`);
+  reconciled.runs += reports.length;
+  reconciled.rows += reports.reduce((n, r) => n + r.rowsCompared, 0);
+}
+
 async function walk(m: 'auth' | 'movie', options: { rollbackFromReadNew?: () => Promise<void> } = {}): Promise<void> {
   await step(m, 'DUAL_WRITE');
   await waitFor(`the app's ${m} lease`, async () => (await admin('migration.dual_write_leases').where({ module: m }).first()) !== undefined);
   await backfill({ db: deps.db, legacySchema: 'public', mapping: deps.mappings.get(m)!, batchSize: 200 });
   await step(m, 'BACKFILLED');
+  // the plan's reconciliation_clean guard: SHADOW_READ (and each READ_NEW share) needs a clean run
+  await reconcileUnderTraffic(m);
   await step(m, 'SHADOW_READ');
   await shadowReadsCompared(m, 25);
   await step(m, 'READ_NEW 10%');
   if (options.rollbackFromReadNew) await options.rollbackFromReadNew();
+  await reconcileUnderTraffic(m);
   await step(m, 'READ_NEW 50%');
+  await reconcileUnderTraffic(m);
   await step(m, 'READ_NEW');
   if (m === 'auth') await traffic.waitRequests(300);
   const differences = await compareSides(admin, deps.mappings.get(m)!);
@@ -145,6 +164,7 @@ test.serial('auth and movie walk every phase under traffic; every response right
   await traffic.waitRequests(200);
   const report = await traffic.stop();
   t.log(report.summary);
+  t.log(`${reconciled.runs} reconciliation runs under traffic compared ${reconciled.rows} rows: no drift reported`);
   t.deepEqual(report.failures.slice(0, 10), [], 'responses went wrong');
   t.true(report.total > 2000, `only ${report.total} requests`);
   const mismatches = (await admin('migration.shadow_mismatches').select('module', 'aggregate', 'key', 'kind', 'fields')) as unknown[];

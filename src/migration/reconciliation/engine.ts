@@ -168,14 +168,20 @@ async function explain(o: CompareOptions, a: Knex | Knex.Transaction, b: Knex | 
   return findings;
 }
 
-/** Two databases share no snapshot: a finding must still hold a moment later, and not be a copy in flight. */
-async function recheck(o: CompareOptions, findings: Finding[]): Promise<Finding[]> {
-  if (findings.length === 0) return findings;
-  await new Promise((r) => setTimeout(r, 500));
-  const keys = findings.map((f) => f.key);
-  const inFlight = (await o.owed?.(keys)) ?? new Set<string>();
-  const again = await explain(o, o.legacyDb, o.ownDb, keys.filter((k) => !inFlight.has(k)));
-  return again;
+/**
+ * Two databases share no snapshot: a finding is reported only if it still holds when read again, a few
+ * times and apart, and no copy of that key is owed at the time (a copy in flight, not drift). A real
+ * difference survives every round; a write racing the run does not survive one.
+ */
+async function recheck(o: CompareOptions, findings: Finding[], rounds = 3, pauseMs = 300): Promise<Finding[]> {
+  let still = findings;
+  for (let round = 0; round < rounds && still.length > 0; round++) {
+    await new Promise((r) => setTimeout(r, pauseMs));
+    const again = await explain(o, o.legacyDb, o.ownDb, still.map((f) => f.key));
+    const inFlight = (await o.owed?.(again.map((f) => f.key))) ?? new Set<string>();
+    still = again.filter((f) => !inFlight.has(f.key));
+  }
+  return still;
 }
 
 async function estimateRows(db: Knex | Knex.Transaction, schema: string, table: string): Promise<number> {
