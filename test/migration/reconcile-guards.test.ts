@@ -71,7 +71,7 @@ const phaseOfApp = () => app.app.strangler.router.describe('auth');
 const legacyDb = () => app.app.databases.forRole('legacy', 'public');
 
 async function phaseNow(): Promise<Phase> {
-  return phaseOfApp().phase;
+  return phaseOfApp().phase as Phase;
 }
 
 function reconcileAuth(repairMode: 'none' | 'apply' = 'none'): Promise<AggregateReport[]> {
