@@ -138,14 +138,42 @@ async function stopUnleash(handle: UnleashHandle): Promise<void> {
  */
 const LOCK = process.env['BOXOFFICE_TEST_LOCK'] ?? '/tmp/boxoffice-tests.lock';
 
+/**
+ * A suite that has not finished within this bound is killed and fails: ava's own timeout watches for
+ * silence across all files, so one file stuck in a hook while others report would otherwise hang CI.
+ */
+const SUITE_TIMEOUT_MS = Number(process.env['TEST_SUITE_TIMEOUT_MS'] ?? 25 * 60_000);
+
 function runAva(extraArgs: string[], env: NodeJS.ProcessEnv, lock: 'shared' | 'exclusive'): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn('flock', [lock === 'shared' ? '-s' : '-x', LOCK, process.execPath, 'node_modules/ava/entrypoints/cli.js', ...extraArgs], {
       cwd: root,
       env,
       stdio: 'inherit',
+      detached: true,
     });
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    const timer = setTimeout(() => {
+      log(`the suite did not finish within ${Math.round(SUITE_TIMEOUT_MS / 1000)} s (TEST_SUITE_TIMEOUT_MS): killing it — a test or hook never settled`);
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, SUITE_TIMEOUT_MS);
+    // its own process group (so a timeout kills ava's workers too): pass on an interrupt of ours
+    const forward = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        // already gone
+      }
+    };
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward).off('SIGTERM', forward);
+      clearTimeout(timer);
+      resolve(code ?? (signal ? 1 : 0));
+    });
   });
 }
 

@@ -27,7 +27,10 @@ export interface CompareOptions {
   sameDatabase: boolean;
   /** incremental: only aggregates changed at or after this (by their updated_at) */
   since?: Date | undefined;
-  /** a segment with at most this many rows is compared row by row */
+  /**
+   * a segment with at most this many rows is compared row by row (default 128: a row hash read through
+   * the key index costs a random heap read, ~5 µs, so small leaves pay off; more first-level parts cost little)
+   */
   leafRows?: number;
   /** keys with a copy still owed (module in its own database): in flight, not drift */
   owed?: (keys: string[]) => Promise<Set<string>>;
@@ -76,7 +79,7 @@ const same = (a: Checksum | undefined, b: Checksum | undefined) =>
 export async function compareAggregate(o: CompareOptions): Promise<CompareResult> {
   const legacy = sideRef(o.mapping, o.aggregate, 'legacy', o.legacySchema);
   const fns = checksumFunctionNames(baseName(o.aggregate));
-  const leafRows = o.leafRows ?? 1000;
+  const leafRows = o.leafRows ?? 128;
   const result = await withReaders(o, async (a, b) => {
     const estimate = await estimateRows(a, legacy.schema, legacy.spec.table);
     let candidates: string[];
@@ -91,30 +94,33 @@ export async function compareAggregate(o: CompareOptions): Promise<CompareResult
       compared = candidates.length;
     } else {
       candidates = [];
-      // the first level: the whole key space in parts of about leafRows rows each, in one scan per side
+      // the first level: the whole key space in parts of about leafRows rows each, in one scan per side;
+      // then level by level, every mismatching range of a level in one call per side
       const parts = Math.min(65_536, Math.max(FANOUT, 2 ** Math.ceil(Math.log2(Math.max(1, estimate) / leafRows))));
-      const queue: { lo: number; hi: number; parts: number }[] = [{ lo: 0, hi: PREFIXES, parts }];
-      while (queue.length > 0) {
-        const { lo, hi, parts: n } = queue.shift()!;
-        const [l, r] = await Promise.all([
-          call<Checksum & { part: number }>(a, fns.segments('legacy'), [lo, hi, n]),
-          call<Checksum & { part: number }>(b, fns.segments('own'), [lo, hi, n]),
-        ]);
-        const left = new Map(l.map((x) => [x.part, x]));
-        const right = new Map(r.map((x) => [x.part, x]));
-        if (lo === 0 && hi === PREFIXES) compared = Math.max(l.reduce((s, x) => s + Number(x.n), 0), r.reduce((s, x) => s + Number(x.n), 0));
-        for (const part of new Set([...left.keys(), ...right.keys()])) {
+      let level: Range[] = [{ lo: 0, hi: PREFIXES }];
+      let n = parts;
+      while (level.length > 0) {
+        const [l, r] = await Promise.all([segmentsOf(a, fns.segments('legacy'), level, n), segmentsOf(b, fns.segments('own'), level, n)]);
+        if (level[0]!.lo === 0 && level[0]!.hi === PREFIXES) compared = Math.max(sumRows(l), sumRows(r));
+        const next: Range[] = [];
+        const leaves: Range[] = [];
+        const left = new Map(l.map((x) => [`${x.i}:${x.part}`, x]));
+        const right = new Map(r.map((x) => [`${x.i}:${x.part}`, x]));
+        for (const id of new Set([...left.keys(), ...right.keys()])) {
           segments++;
-          const x = left.get(part);
-          const y = right.get(part);
+          const x = left.get(id);
+          const y = right.get(id);
           if (same(x, y)) continue;
-          const from = lo + Math.ceil((part * (hi - lo)) / n);
-          const to = lo + Math.ceil(((part + 1) * (hi - lo)) / n);
+          const [i, part] = id.split(':').map(Number) as [number, number];
+          const { lo, hi } = level[i - 1]!;
+          const range = { lo: lo + Math.ceil((part * (hi - lo)) / n), hi: lo + Math.ceil(((part + 1) * (hi - lo)) / n) };
           const rows = Math.max(Number(x?.n ?? 0) + Number(x?.cn ?? 0), Number(y?.n ?? 0) + Number(y?.cn ?? 0));
-          if (rows <= leafRows || to - from <= 1) candidates.push(...(await differingRows(fns, a, b, from, to)));
-          else queue.push({ lo: from, hi: to, parts: FANOUT });
+          (rows <= leafRows || range.hi - range.lo <= 1 ? leaves : next).push(range);
         }
+        candidates.push(...(await differingRows(fns, a, b, leaves)));
         o.onProgress?.({ compared, estimate, segments });
+        level = next;
+        n = FANOUT;
       }
     }
     return { compared, segments, findings: await explain(o, a, b, candidates) };
@@ -123,16 +129,39 @@ export async function compareAggregate(o: CompareOptions): Promise<CompareResult
   return { rowsCompared: result.compared, segments: result.segments, findings };
 }
 
-async function differingRows(fns: ReturnType<typeof checksumFunctionNames>, a: Knex.Transaction, b: Knex.Transaction, lo: number, hi: number): Promise<string[]> {
-  const [l, r] = await Promise.all([
-    call<{ key: string; h: string; root: number }>(a, fns.hashes('legacy'), [lo, hi]),
-    call<{ key: string; h: string; root: number }>(b, fns.hashes('own'), [lo, hi]),
-  ]);
-  const right = new Map(r.map((x) => [x.key, x]));
+interface Range { lo: number; hi: number }
+const sumRows = (xs: Checksum[]) => xs.reduce((s, x) => s + Number(x.n), 0);
+/** ranges at most per call: a level's leaves hold about leafRows rows each */
+const RANGES_PER_CALL = 256;
+
+/** The checksums of `parts` sub-ranges of each range, numbered by range (i, from 1) and part. */
+async function segmentsOf(db: Knex.Transaction, fn: string, ranges: Range[], parts: number): Promise<(Checksum & { i: number; part: number })[]> {
+  const out: (Checksum & { i: number; part: number })[] = [];
+  for (let k = 0; k < ranges.length; k += RANGES_PER_CALL) {
+    const chunk = ranges.slice(k, k + RANGES_PER_CALL);
+    const { rows } = (await db.raw(
+      `SELECT (r.i + ?)::int AS i, s.* FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY r(lo, hi, i), LATERAL migration.${fn}(r.lo, r.hi, ?) s`,
+      [k, chunk.map((x) => x.lo), chunk.map((x) => x.hi), parts],
+    )) as { rows: (Checksum & { i: number; part: number })[] };
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** Keys whose row hashes differ (or that one side lacks) within the ranges, one call per side per chunk of ranges. */
+async function differingRows(fns: ReturnType<typeof checksumFunctionNames>, a: Knex.Transaction, b: Knex.Transaction, ranges: Range[]): Promise<string[]> {
   const keys = new Set<string>();
-  for (const x of l) if (right.get(x.key)?.h !== x.h || right.get(x.key)?.root !== x.root) keys.add(x.key);
-  const left = new Set(l.map((x) => x.key));
-  for (const y of r) if (!left.has(y.key)) keys.add(y.key);
+  const hashes = (db: Knex.Transaction, fn: string, chunk: Range[]) =>
+    db.raw(`SELECT h.* FROM unnest(?::bigint[], ?::bigint[]) r(lo, hi), LATERAL migration.${fn}(r.lo, r.hi) h`, [chunk.map((x) => x.lo), chunk.map((x) => x.hi)])
+      .then((res: { rows: { key: string; h: string; root: number }[] }) => res.rows);
+  for (let k = 0; k < ranges.length; k += RANGES_PER_CALL) {
+    const chunk = ranges.slice(k, k + RANGES_PER_CALL);
+    const [l, r] = await Promise.all([hashes(a, fns.hashes('legacy'), chunk), hashes(b, fns.hashes('own'), chunk)]);
+    const right = new Map(r.map((x) => [x.key, x]));
+    for (const x of l) if (right.get(x.key)?.h !== x.h || right.get(x.key)?.root !== x.root) keys.add(x.key);
+    const left = new Set(l.map((x) => x.key));
+    for (const y of r) if (!left.has(y.key)) keys.add(y.key);
+  }
   return [...keys];
 }
 

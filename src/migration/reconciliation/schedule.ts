@@ -61,17 +61,36 @@ export function reconcileSchedule(o: ScheduleOptions): { queue: Queue<ReconcileJ
     if (drift.length > 0) log.warn({ module, runs: drift }, 'reconciliation found differences (boxoffice reconcile, /admin/migration)');
     return { module, runs };
   }, { lockDurationMs: 120_000 });
+  let stopped = false;
+  /** put each module's job scheduler in place; while Redis is away, keep trying in the background */
+  const schedule = async () => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        for (const module of modules) {
+          const id = `reconcile-${module}`;
+          if (o.intervalMs > 0) await queue.upsertJobScheduler(id, { every: o.intervalMs }, { name: 'reconcile', data: { module } });
+          else await queue.removeJobScheduler(id);
+        }
+        return;
+      } catch (err) {
+        if (stopped) return;
+        log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'could not set the reconciliation schedules yet; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 1_000 * 2 ** attempt)).unref());
+      }
+    }
+  };
   const worker: Worker = {
     name: 'reconcile-schedule',
     async start() {
-      for (const module of modules) {
-        const id = `reconcile-${module}`;
-        if (o.intervalMs > 0) await queue.upsertJobScheduler(id, { every: o.intervalMs }, { name: 'reconcile', data: { module } });
-        else await queue.removeJobScheduler(id);
-      }
+      stopped = false;
+      // start-up does not wait for Redis (a BullMQ queue call waits until it is connected): readiness reports Redis
+      void schedule();
       await jobs.start();
     },
-    stop: () => jobs.stop(),
+    stop: () => {
+      stopped = true;
+      return jobs.stop();
+    },
   };
   return { queue, worker };
 }
@@ -87,7 +106,7 @@ async function skipReason(db: Knex, flags: FlagReader, module: ModuleName): Prom
 /**
  * migration_drift_rows{module,aggregate,kind}: what each aggregate's latest run left different;
  * migration_seconds_since_clean_reconciliation{module}: since every aggregate of the module was last
- * reconciled clean (+Inf until each has been). Read from migration.reconciliation_runs at scrape time
+ * reconciled clean (+Inf until each has been; no series for a module never reconciled). Read from migration.reconciliation_runs at scrape time
  * (at most every 5 s), so every process reports every module.
  */
 export function registerReconciliationGauges(metrics: Metrics, db: Knex, mappings: ModuleMapping[], now: () => number = Date.now): void {
@@ -113,14 +132,17 @@ export function registerReconciliationGauges(metrics: Metrics, db: Knex, mapping
   });
   new Gauge({
     name: 'migration_seconds_since_clean_reconciliation',
-    help: 'Seconds since every aggregate of the module was last reconciled clean (+Inf: not yet)',
+    help: 'Seconds since every aggregate of the module was last reconciled clean (+Inf: not yet; absent: never reconciled)',
     labelNames: ['module'],
     registers: [metrics.registry],
     async collect() {
       const c = await read().catch(() => cache);
       if (!c) return;
       this.reset();
+      const reconciled = new Set(c.latest.map((r) => r.module));
       for (const m of mappings) {
+        // a module never reconciled (still LEGACY, say) has no series: nothing to be stale yet
+        if (!reconciled.has(m.module)) continue;
         const times = m.aggregates.map((a) => c.clean.get(`${m.module}/${a.name}`)?.getTime());
         const oldest = times.some((t) => t === undefined) ? undefined : Math.min(...(times as number[]));
         this.set({ module: m.module }, oldest === undefined ? Infinity : Math.max(0, (now() - oldest) / 1000));
