@@ -23,7 +23,7 @@ export interface ModuleView {
   flags: { flag: string; rollout: number; source: string }[];
   next: { step: string; title: string; from: string; to: string; changes: { flag: string; rollout: number }[]; guards: GuardResult[] } | null;
   /** the newest finished run of each aggregate */
-  latestRuns: RunRow[];
+  latest_runs: RunRow[];
 }
 
 export interface RunPage {
@@ -83,7 +83,7 @@ export function createMigrationDashboardService(deps: MigrationDashboardDeps): M
           path: PHASES,
           flags: Object.values(phaseFlags(m)).map((flag) => ({ flag, rollout: state.flags[flag]?.rollout ?? 0, source: state.flags[flag]?.source ?? 'default' })),
           next: next ? { step: next.step.id, title: next.step.title, from: next.from, to: next.to, changes: next.changes, guards: next.guards } : null,
-          latestRuns: latest.filter((r) => r.module === m),
+          latest_runs: latest.filter((r) => r.module === m),
         };
       });
     },

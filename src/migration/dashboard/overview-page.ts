@@ -55,7 +55,7 @@ export function runRow(r: RunRow, withAggregate = true): Html {
 const runsHead = html`<tr><th>run</th><th>aggregate</th><th>status</th><th>mode</th><th>phase</th><th>trigger</th><th>started</th><th class="num">rows</th>${countsHead}</tr>`;
 
 export function renderOverview(view: OverviewView): string {
-  const latest = view.modules.flatMap((m) => m.latestRuns);
+  const latest = view.modules.flatMap((m) => m.latest_runs);
   return layout('Migration', html`
 <h1>Migration off the shared tables</h1>
 <p class="small muted">Phases read from the flags (${view.flagSource}) and the cutover log; guards evaluated now. Reconciliation counts: still different (of found) per kind.</p>
