@@ -97,6 +97,9 @@ test.serial('an admin sees every module with its phase, flags and next step; run
   t.is(markup.own!['full_name'], markup.fields[0]!.own, 'and the own value');
   t.not(markup.fields[0]!.own, MARKUP_NAME);
   t.like(findings.find((f) => f.key === s.planted.ownEmail)!.fields[0], { field: 'email', own: OWN_EMAIL });
+  const gone = findings.find((f) => f.key === s.planted.missing)!;
+  t.is(gone.legacy!['password_hash'], '[redacted]', 'credentials are not shown');
+  t.is(gone.legacy!['full_name'], (await s.app.app.databases.forRole('legacy', 'public').raw(`SELECT full_name FROM public.users WHERE id = ?`, [s.planted.missing])).rows[0].full_name);
   const missing = await admin(`/runs/${driftRun().runId}?kind=missing_in_own`);
   t.deepEqual(missing.body.findings.items.map((f: { key: string; own: unknown }) => [f.key, f.own]), [[s.planted.missing, null]]);
 });

@@ -93,12 +93,35 @@ export function createMigrationDashboardService(deps: MigrationDashboardDeps): M
     async run(id, page) {
       const run = await runStore.get(deps.db, id);
       if (!run) return undefined;
-      return { run, findings: await runStore.findings(deps.db, id, page) };
+      const findings = await runStore.findings(deps.db, id, page);
+      return { run, findings: { ...findings, items: findings.items.map(redactFinding) } };
     },
 
     log: (filter) => readLog(deps.db, filter),
 
     history: ({ days, limit }) => runStore.history(deps.db, { since: new Date(Date.now() - days * 86_400_000), limit }),
+  };
+}
+
+/**
+ * Credentials stay in the findings table but are not shown: a password hash or token in a page or an
+ * API answer is one more place to leak it from. Whether such a field differs still shows (each side's
+ * value is replaced by a marker that says whether it was set, and the differing field stays listed).
+ */
+const SECRET_FIELD = /password|secret|token|hash/i;
+const redacted = (v: unknown) => (v === null || v === undefined || v === '' ? v : '[redacted]');
+function redactDoc(doc: unknown): unknown {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
+  return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, SECRET_FIELD.test(k) ? redacted(v) : v]));
+}
+function redactFinding(f: FindingRow): FindingRow {
+  return {
+    ...f,
+    legacy: redactDoc(f.legacy),
+    own: redactDoc(f.own),
+    before: redactDoc(f.before),
+    after: redactDoc(f.after),
+    fields: f.fields.map((d) => (SECRET_FIELD.test(d.field) ? { field: d.field, legacy: redacted(d.legacy), own: redacted(d.own) } : d)),
   };
 }
 
