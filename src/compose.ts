@@ -18,6 +18,8 @@ import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { ModuleHost, type BoxofficeModule, type PlatformDeps } from './platform/module.ts';
 import { closeRedis, connectRedis, createRedis, type Redis } from './platform/redis.ts';
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
+import { migrationDashboardMount } from './migration/dashboard/dashboard-mount.ts';
+import { migrationDashboardFor } from './migration/dashboard/dashboard-service.ts';
 import { createStrangler, type Strangler } from './migration/strangler.ts';
 import { MissingFacadeError, MODULE_REGISTRY, type FacadeOf, type Facades, type ModuleEntry, type ModuleOf } from './module-registry.ts';
 import type { AuthFacade, AuthModule } from './modules/auth/index.ts';
@@ -170,8 +172,13 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
     routers: config.ROLE === 'worker' ? [] : host.routers(),
-    // admin pages: a login that puts an admin's access token in a cookie, and bull-board behind it (ADR 0042)
-    mounts: config.ROLE === 'worker' ? [] : [admin.pages(), bullBoardMount({ basePath: '/admin/queues', queues: [...host.queues(), ...strangler.queues], guard: admin.requireAdmin() })],
+    // admin pages: a login that puts an admin's access token in a cookie; bull-board and the migration dashboard behind it (ADR 0042)
+    mounts: config.ROLE === 'worker' ? [] : [
+      admin.pages(),
+      bullBoardMount({ basePath: '/admin/queues', queues: [...host.queues(), ...strangler.queues], guard: admin.requireAdmin() }),
+      // every module's phase, guards, reconciliation runs and the cutover log (ADR 0052); every module, hosted here or not
+      migrationDashboardMount({ service: migrationDashboardFor({ config, databases, flags, mappings: MODULE_NAMES.map((m) => MODULE_REGISTRY[m].mapping(config)) }), guard: admin.requireAdmin() }),
+    ],
     formPaths: admin.formPaths,
     metricsEndpoint: { onAppPort: config.METRICS_PORT === undefined, token: config.METRICS_TOKEN },
     internalGuard: serviceCredential.guard(),

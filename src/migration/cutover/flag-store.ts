@@ -171,3 +171,21 @@ export function flagStoreFor(config: Config): FlagStore {
   const values = Object.fromEntries(FLAG_NAMES.map((n) => [n, config.FLAGS_BOOTSTRAP[n] ?? FLAGS[n].default])) as Record<FlagName, boolean>;
   return bootstrapFlagStore(values);
 }
+
+/**
+ * Read-only: the flags as this process evaluates them (the app's Unleash client, or its bootstrap values),
+ * for pages that show phases where no Unleash admin token is configured. A READ_NEW share reads as on
+ * (the write path is in every share); changing a flag is refused.
+ */
+export function evaluatedFlagStore(flags: { isEnabled(name: FlagName, context?: { userId?: string }): boolean }, where: string): FlagStore {
+  return {
+    kind: 'bootstrap',
+    where,
+    async read(names) {
+      return Object.fromEntries(names.map((n) => [n, { rollout: flags.isEnabled(n, { userId: WRITE_PATH_USER }) ? 100 : 0, source: 'other' as const }]));
+    },
+    async write() {
+      throw new FlagStoreError('this flag store only reads the flags this process evaluates');
+    },
+  };
+}

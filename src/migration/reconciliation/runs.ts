@@ -36,6 +36,23 @@ export interface RecordedFinding extends Finding {
   stillDifferent?: boolean;
 }
 
+/** A row of migration.reconciliation_findings: both sides' documents, the differing fields, what repair did. */
+export interface FindingRow {
+  id: number;
+  run_id: number;
+  key: string;
+  kind: FindingKind;
+  fields: { field: string; legacy: unknown; own: unknown }[];
+  legacy: unknown;
+  own: unknown;
+  reason: string | null;
+  repair: RepairOutcome;
+  before: unknown;
+  after: unknown;
+  still_different: boolean | null;
+  detected_at: Date;
+}
+
 /** the most findings kept per run (the counts stay exact) */
 export const MAX_FINDINGS = 10_000;
 
@@ -83,32 +100,52 @@ export const runStore = {
       `SELECT DISTINCT ON (module, aggregate) * FROM migration.reconciliation_runs WHERE status <> 'running' ${module ? 'AND module = ?' : ''} ORDER BY module, aggregate, id DESC`,
       module ? [module] : [],
     );
-    return ((await q) as { rows: RunRow[] }).rows;
+    return ((await q) as { rows: RunRow[] }).rows.map(normalizeRun);
   },
 
-  async list(db: Knex, filter: { module?: string | undefined; limit: number; offset: number }): Promise<{ items: RunRow[]; total: number }> {
-    const base = () => {
-      const q = db('migration.reconciliation_runs');
-      if (filter.module) q.where({ module: filter.module });
-      return q;
-    };
-    const [{ n }] = (await base().count({ n: '*' })) as [{ n: string }];
-    const items = (await base().orderBy('id', 'desc').limit(filter.limit).offset(filter.offset)) as RunRow[];
-    return { items, total: Number(n) };
+  /** runs newest first, a page at a time: `before` is the id of the last run of the previous page (keyset, stable while runs are added) */
+  async page(db: Knex, filter: { module?: string | undefined; aggregate?: string | undefined; limit: number; before?: number | undefined }): Promise<{ items: RunRow[]; nextBefore: number | null }> {
+    const q = db('migration.reconciliation_runs').orderBy('id', 'desc').limit(filter.limit + 1);
+    if (filter.module) q.where({ module: filter.module });
+    if (filter.aggregate) q.where({ aggregate: filter.aggregate });
+    if (filter.before !== undefined) q.where('id', '<', filter.before);
+    const rows = (await q) as RunRow[];
+    const items = rows.slice(0, filter.limit).map(normalizeRun);
+    return { items, nextBefore: rows.length > filter.limit ? items.at(-1)!.id : null };
   },
 
   async get(db: Knex, id: number): Promise<RunRow | undefined> {
-    return (await db('migration.reconciliation_runs').where({ id }).first()) as RunRow | undefined;
+    const row = (await db('migration.reconciliation_runs').where({ id }).first()) as RunRow | undefined;
+    return row && normalizeRun(row);
   },
 
-  async findings(db: Knex, runId: number, page: { limit: number; offset: number; kind?: string | undefined }) {
+  /** a run's findings in the order found, a page at a time: `after` is the id of the last finding of the previous page */
+  async findings(db: Knex, runId: number, page: { limit: number; after?: number | undefined; kind?: FindingKind | undefined }): Promise<{ items: FindingRow[]; total: number; nextAfter: number | null }> {
     const base = () => {
       const q = db('migration.reconciliation_findings').where({ run_id: runId });
       if (page.kind) q.where({ kind: page.kind });
       return q;
     };
     const [{ n }] = (await base().count({ n: '*' })) as [{ n: string }];
-    const items = await base().orderBy('id').limit(page.limit).offset(page.offset);
-    return { items, total: Number(n) };
+    const q = base().orderBy('id').limit(page.limit + 1);
+    if (page.after !== undefined) q.where('id', '>', page.after);
+    const rows = (await q) as FindingRow[];
+    const items = rows.slice(0, page.limit).map((f) => ({ ...f, id: Number(f.id), run_id: Number(f.run_id) }));
+    return { items, total: Number(n), nextAfter: rows.length > page.limit ? items.at(-1)!.id : null };
+  },
+
+  /** finished runs since `since`, oldest first, at most `limit` (the newest ones): the drift chart's points */
+  async history(db: Knex, options: { since: Date; limit: number }): Promise<RunRow[]> {
+    const rows = (await db('migration.reconciliation_runs')
+      .whereIn('status', ['clean', 'drift'])
+      .where('started_at', '>=', options.since)
+      .orderBy('id', 'desc')
+      .limit(options.limit)) as RunRow[];
+    return rows.reverse().map(normalizeRun);
   },
 };
+
+/** BIGINT columns arrive as strings from pg: the API and pages show numbers */
+function normalizeRun(row: RunRow): RunRow {
+  return { ...row, id: Number(row.id) };
+}
