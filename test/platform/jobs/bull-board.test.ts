@@ -65,8 +65,9 @@ test('an admin with a Bearer token: the page (under the admin CSP) and the queue
   const list = await api(app.url, 'GET', '/admin/queues/api/queues', { token: adminToken });
   t.is(list.status, 200);
   const names = list.body.queues.map((q: { name: string }) => q.name);
-  t.deepEqual(names, app.app.host.queues().map((q) => q.name));
+  t.deepEqual(names, [...app.app.host.queues(), ...app.app.strangler.queues].map((q) => q.name));
   t.true(names.includes('notification-delivery'));
+  t.true(names.includes('migration-reconcile'), 'the scheduled reconciliation runs are on the board');
 });
 
 test('admin login form: an HttpOnly, SameSite=Strict cookie scoped to /admin that opens the board; bad credentials get none', async (t) => {
