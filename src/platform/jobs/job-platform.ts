@@ -162,10 +162,23 @@ export class JobPlatform {
     this.closed = true;
     const results = await Promise.allSettled([...this.workers].map((w) => this.closeWorker(w, undefined, this.o.logger)));
     this.workers.clear();
-    results.push(...(await Promise.allSettled(this.queues.map((q) => q.close()))));
+    results.push(...(await Promise.allSettled(this.queues.map((q) => closeQueue(q)))));
     this.queuesByName.clear();
     for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'job platform did not close cleanly');
   }
+}
+
+/**
+ * Close a queue and make sure its connection stays closed: BullMQ's close sends QUIT, which ioredis refuses
+ * while it is reconnecting (Redis restarted under us) — its reconnect timer stays armed, and the client
+ * would connect again after close and hold the process open. disconnect() disarms it.
+ */
+async function closeQueue(q: Queue): Promise<void> {
+  await within(q.close(), 5_000);
+  let timer: NodeJS.Timeout | undefined;
+  const client = await Promise.race([q.backend.client.catch(() => undefined), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 250).unref()))]);
+  clearTimeout(timer);
+  client?.disconnect();
 }
 
 /** true if `p` settled (fulfilled) within `ms` */
