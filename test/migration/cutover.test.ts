@@ -1,16 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import test from 'ava';
-import { MODULE_NAMES } from '../../src/platform/config.ts';
 import { advance, CutoverRefused, rollback, status, type CutoverDeps } from '../../src/migration/cutover/cutover.ts';
-import { unleashFlagStore } from '../../src/migration/cutover/flag-store.ts';
-import { loadPlan } from '../../src/migration/cutover/plan.ts';
 import { backfill } from '../../src/migration/backfill/backfill.ts';
-import { MODULE_REGISTRY } from '../../src/module-registry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { waitFor } from '../helpers/events.ts';
-import { unleashTestEnv } from '../helpers/unleash.ts';
+import { cutoverDepsFor, writePlan } from '../helpers/cutover.ts';
 
 /**
  * `boxoffice cutover` against a real Unleash: a step it advances changes the running app's path within
@@ -35,16 +29,7 @@ let app: TestApp;
 let deps: CutoverDeps;
 test.before(async () => {
   app = await startTestApp({ unleash: true });
-  const dir = await mkdtemp(join(tmpdir(), 'bo-plan-'));
-  await writeFile(join(dir, 'plan.yaml'), PLAN);
-  const { url, adminToken } = unleashTestEnv();
-  deps = {
-    db: app.app.databases.forRole('migration', 'migration'),
-    flags: unleashFlagStore({ url, token: adminToken, appName: app.env['UNLEASH_APP_NAME']!, environment: 'development' }),
-    plan: loadPlan(join(dir, 'plan.yaml')),
-    mappings: new Map(MODULE_NAMES.map((m) => [m, MODULE_REGISTRY[m].mapping(app.app.config)])),
-    separateDatabases: new Set(),
-  };
+  deps = cutoverDepsFor(app, await writePlan(PLAN));
 });
 test.after.always(async () => {
   // leave Unleash as other test files expect it: nothing of this app switched on

@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { seedLegacy } from '../../src/cli/seed/legacy-seed.ts';
 import { backfill } from '../../src/migration/backfill/backfill.ts';
 import { advance, rollback, type CutoverDeps } from '../../src/migration/cutover/cutover.ts';
-import { unleashFlagStore } from '../../src/migration/cutover/flag-store.ts';
-import { loadPlan } from '../../src/migration/cutover/plan.ts';
 import { reconcile, type AggregateReport } from '../../src/migration/reconciliation/reconcile.ts';
-import { MODULE_NAMES } from '../../src/platform/config.ts';
 import { createPool } from '../../src/platform/db.ts';
 import { MODULE_REGISTRY } from '../../src/module-registry.ts';
 import { registerAndLogin, startTestApp, type TestApp } from '../helpers/app.ts';
 import { unleashTestEnv } from '../helpers/unleash.ts';
+import { cutoverDepsFor, writePlan } from '../helpers/cutover.ts';
 
 /**
  * An app (real Postgres, Redis, Unleash) whose auth module has been backfilled, reconciled clean, then
@@ -49,26 +46,18 @@ export interface DashboardScenario {
 }
 
 export async function createDashboardScenario(): Promise<DashboardScenario> {
-  const dir = await mkdtemp(join(tmpdir(), 'bo-dashboard-'));
-  await writeFile(join(dir, 'plan.yaml'), PLAN);
-  const unleash = unleashTestEnv();
-  const app = await startTestApp({ unleash: true, env: { CUTOVER_PLAN: join(dir, 'plan.yaml'), UNLEASH_ADMIN_TOKEN: unleash.adminToken } });
+  const plan = await writePlan(PLAN);
+  const app = await startTestApp({ unleash: true, env: { CUTOVER_PLAN: plan, UNLEASH_ADMIN_TOKEN: unleashTestEnv().adminToken } });
   const { config, databases } = app.app;
   let cutover: CutoverDeps | undefined;
   const close = async () => {
     // leave Unleash as other test files expect it: nothing of this app switched on
     if (cutover) await rollback(cutover, 'auth', { actor: 'dashboard-test' }).catch(() => undefined);
     await app.stop();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dirname(plan), { recursive: true, force: true });
   };
   try {
-    cutover = {
-      db: databases.forRole('migration', 'migration'),
-      flags: unleashFlagStore({ url: unleash.url, token: unleash.adminToken, appName: app.env['UNLEASH_APP_NAME']!, environment: 'development' }),
-      plan: loadPlan(join(dir, 'plan.yaml')),
-      mappings: new Map(MODULE_NAMES.map((m) => [m, MODULE_REGISTRY[m].mapping(config)])),
-      separateDatabases: new Set(),
-    };
+    cutover = cutoverDepsFor(app, plan);
     await seedLegacy(databases.forRole('legacy', 'public'), {
       schema: 'public', users: 300, movies: 4, bookings: 100, seed: 52, epoch: '2026-01-01', batchSize: 1000, jobs: 1, truncate: true,
     }, { start() {}, update() {}, stop() {} }, () => undefined);

@@ -1,21 +1,15 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import test from 'ava';
 import { pino } from 'pino';
 import { backfill } from '../../src/migration/backfill/backfill.ts';
 import { AUTO_ROLLBACK_ACTOR, AutoRollback, type Decision } from '../../src/migration/cutover/auto-rollback.ts';
 import { advance, CutoverRefused, rollback, type CutoverDeps } from '../../src/migration/cutover/cutover.ts';
-import { unleashFlagStore } from '../../src/migration/cutover/flag-store.ts';
-import { loadPlan } from '../../src/migration/cutover/plan.ts';
 import { reconcile, type AggregateReport } from '../../src/migration/reconciliation/reconcile.ts';
 import type { Phase } from '../../src/migration/phases.ts';
-import { MODULE_NAMES } from '../../src/platform/config.ts';
-import { MODULE_REGISTRY } from '../../src/module-registry.ts';
 import { api, newUser, startTestApp, type TestApp } from '../helpers/app.ts';
 import { plantDrift } from '../helpers/db.ts';
 import { waitFor } from '../helpers/events.ts';
-import { unleashTestEnv } from '../helpers/unleash.ts';
+import { cutoverDepsFor, writePlan } from '../helpers/cutover.ts';
 
 /**
  * The cutover's reconciliation guard and the READ_NEW watchdog, against a real Unleash: SHADOW_READ and
@@ -46,16 +40,7 @@ let deps: CutoverDeps;
 const actor = 'test-runner';
 test.before(async () => {
   app = await startTestApp({ unleash: true });
-  const dir = await mkdtemp(join(tmpdir(), 'bo-plan-'));
-  await writeFile(join(dir, 'plan.yaml'), PLAN);
-  const { url, adminToken } = unleashTestEnv();
-  deps = {
-    db: app.app.databases.forRole('migration', 'migration'),
-    flags: unleashFlagStore({ url, token: adminToken, appName: app.env['UNLEASH_APP_NAME']!, environment: 'development' }),
-    plan: loadPlan(join(dir, 'plan.yaml')),
-    mappings: new Map(MODULE_NAMES.map((m) => [m, MODULE_REGISTRY[m].mapping(app.app.config)])),
-    separateDatabases: new Set(),
-  };
+  deps = cutoverDepsFor(app, await writePlan(PLAN));
   for (let i = 0; i < 30; i++) {
     const r = await api(app.url, 'POST', '/api/v1/auth/register', { body: newUser('rg') });
     if (r.status !== 201) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`);

@@ -1,24 +1,18 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import test from 'ava';
 import { seedLegacy } from '../../src/cli/seed/legacy-seed.ts';
 import { SEED_PASSWORD } from '../../src/cli/seed/password-pool.ts';
-import { MODULE_NAMES } from '../../src/platform/config.ts';
 import { createPool, type Knex } from '../../src/platform/db.ts';
 import { backfill } from '../../src/migration/backfill/backfill.ts';
 import { advance, rollback, type CutoverDeps } from '../../src/migration/cutover/cutover.ts';
-import { unleashFlagStore } from '../../src/migration/cutover/flag-store.ts';
-import { loadPlan } from '../../src/migration/cutover/plan.ts';
 import type { Phase } from '../../src/migration/phases.ts';
 import { reconcile } from '../../src/migration/reconciliation/reconcile.ts';
-import { MODULE_REGISTRY } from '../../src/module-registry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { adminToken } from '../helpers/catalog.ts';
 import { createTestVhost, waitFor, type TestVhost } from '../helpers/events.ts';
 import { compareSides } from '../helpers/strangler.ts';
-import { unleashTestEnv } from '../helpers/unleash.ts';
 import { Traffic } from './traffic.ts';
+import { cutoverDepsFor, writePlan } from '../helpers/cutover.ts';
 
 /**
  * The rehearsal: seeded legacy data, a traffic generator running the whole time (logins, token checks,
@@ -59,16 +53,7 @@ test.before(async () => {
   await seedLegacy(app.app.databases.forRole('legacy', 'public'), {
     schema: 'public', users: 300, movies: 20, bookings: 1500, seed: 7, epoch, batchSize: 500, jobs: 1, truncate: true,
   }, { start() {}, update() {}, stop() {} }, () => undefined);
-  const dir = await mkdtemp(join(tmpdir(), 'bo-rehearsal-'));
-  await writeFile(join(dir, 'plan.yaml'), PLAN);
-  const { url, adminToken: token } = unleashTestEnv();
-  deps = {
-    db: app.app.databases.forRole('migration', 'migration'),
-    flags: unleashFlagStore({ url, token, appName: app.env['UNLEASH_APP_NAME']!, environment: 'development' }),
-    plan: loadPlan(join(dir, 'plan.yaml')),
-    mappings: new Map(MODULE_NAMES.map((m) => [m, MODULE_REGISTRY[m].mapping(app.app.config)])),
-    separateDatabases: new Set(),
-  };
+  deps = cutoverDepsFor(app, await writePlan(PLAN));
   traffic = await Traffic.start({ app, admin, adminToken: await adminToken(app), password: SEED_PASSWORD });
 });
 test.after.always(async () => {

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../platform/http/admin-login-page.ts';
+
 /**
  * HTML built from a tagged template that escapes every interpolated value unless it is itself `Html`
  * (the result of another `html` template, or `unsafeRaw` for markup we wrote). A value reaching a page
@@ -13,8 +15,6 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeText = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 type Interpolated = Html | string | number | boolean | null | undefined | readonly Interpolated[];
 
@@ -22,7 +22,7 @@ function render(value: Interpolated): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof Html) return value.value;
   if (Array.isArray(value)) return value.map(render).join('');
-  return escapeText(String(value));
+  return escapeHtml(String(value));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolated[]): Html {

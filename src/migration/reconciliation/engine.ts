@@ -104,15 +104,15 @@ export async function compareAggregate(o: CompareOptions): Promise<CompareResult
         if (level[0]!.lo === 0 && level[0]!.hi === PREFIXES) compared = Math.max(sumRows(l), sumRows(r));
         const next: Range[] = [];
         const leaves: Range[] = [];
-        const left = new Map(l.map((x) => [`${x.i}:${x.part}`, x]));
-        const right = new Map(r.map((x) => [`${x.i}:${x.part}`, x]));
-        for (const id of new Set([...left.keys(), ...right.keys()])) {
+        const id = (x: Segment) => `${x.lo}:${x.part}`;
+        const left = new Map(l.map((x) => [id(x), x]));
+        const right = new Map(r.map((x) => [id(x), x]));
+        for (const key of new Set([...left.keys(), ...right.keys()])) {
           segments++;
-          const x = left.get(id);
-          const y = right.get(id);
+          const x = left.get(key);
+          const y = right.get(key);
           if (same(x, y)) continue;
-          const [i, part] = id.split(':').map(Number) as [number, number];
-          const { lo, hi } = level[i - 1]!;
+          const { lo, hi, part } = (x ?? y)!;
           const range = { lo: lo + Math.ceil((part * (hi - lo)) / n), hi: lo + Math.ceil(((part + 1) * (hi - lo)) / n) };
           const rows = Math.max(Number(x?.n ?? 0) + Number(x?.cn ?? 0), Number(y?.n ?? 0) + Number(y?.cn ?? 0));
           (rows <= leafRows || range.hi - range.lo <= 1 ? leaves : next).push(range);
@@ -130,33 +130,37 @@ export async function compareAggregate(o: CompareOptions): Promise<CompareResult
 }
 
 interface Range { lo: number; hi: number }
+/** a sub-range's checksum, with the range it is part of */
+type Segment = Checksum & Range & { part: number };
 const sumRows = (xs: Checksum[]) => xs.reduce((s, x) => s + Number(x.n), 0);
 /** ranges at most per call: a level's leaves hold about leafRows rows each */
 const RANGES_PER_CALL = 256;
 
-/** The checksums of `parts` sub-ranges of each range, numbered by range (i, from 1) and part. */
-async function segmentsOf(db: Knex.Transaction, fn: string, ranges: Range[], parts: number): Promise<(Checksum & { i: number; part: number })[]> {
-  const out: (Checksum & { i: number; part: number })[] = [];
-  for (let k = 0; k < ranges.length; k += RANGES_PER_CALL) {
-    const chunk = ranges.slice(k, k + RANGES_PER_CALL);
-    const { rows } = (await db.raw(
-      `SELECT (r.i + ?)::int AS i, s.* FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY r(lo, hi, i), LATERAL migration.${fn}(r.lo, r.hi, ?) s`,
-      [k, chunk.map((x) => x.lo), chunk.map((x) => x.hi), parts],
-    )) as { rows: (Checksum & { i: number; part: number })[] };
-    out.push(...rows);
-  }
+/** the ranges in calls of at most RANGES_PER_CALL */
+const chunked = (ranges: Range[]): Range[][] => Array.from({ length: Math.ceil(ranges.length / RANGES_PER_CALL) }, (_, k) => ranges.slice(k * RANGES_PER_CALL, (k + 1) * RANGES_PER_CALL));
+
+/** `migration.<fn>(lo, hi, ...extra)` over each range of a chunk, in one statement; each row says which range it came from */
+async function overRanges<T>(db: Knex.Transaction, fn: string, chunk: Range[], extra: unknown[] = []): Promise<(T & Range)[]> {
+  const { rows } = (await db.raw(
+    `SELECT r.lo::float8 AS lo, r.hi::float8 AS hi, f.* FROM unnest(?::bigint[], ?::bigint[]) r(lo, hi), LATERAL migration.${fn}(r.lo, r.hi${extra.map(() => ', ?').join('')}) f`,
+    [chunk.map((x) => x.lo), chunk.map((x) => x.hi), ...extra] as never[],
+  )) as { rows: (T & Range)[] };
+  return rows;
+}
+
+/** The checksums of `parts` sub-ranges of each range. */
+async function segmentsOf(db: Knex.Transaction, fn: string, ranges: Range[], parts: number): Promise<Segment[]> {
+  const out: Segment[] = [];
+  for (const chunk of chunked(ranges)) out.push(...(await overRanges<Checksum & { part: number }>(db, fn, chunk, [parts])));
   return out;
 }
 
 /** Keys whose row hashes differ (or that one side lacks) within the ranges, one call per side per chunk of ranges. */
 async function differingRows(fns: ReturnType<typeof checksumFunctionNames>, a: Knex.Transaction, b: Knex.Transaction, ranges: Range[]): Promise<string[]> {
   const keys = new Set<string>();
-  const hashes = (db: Knex.Transaction, fn: string, chunk: Range[]) =>
-    db.raw(`SELECT h.* FROM unnest(?::bigint[], ?::bigint[]) r(lo, hi), LATERAL migration.${fn}(r.lo, r.hi) h`, [chunk.map((x) => x.lo), chunk.map((x) => x.hi)])
-      .then((res: { rows: { key: string; h: string; root: number }[] }) => res.rows);
-  for (let k = 0; k < ranges.length; k += RANGES_PER_CALL) {
-    const chunk = ranges.slice(k, k + RANGES_PER_CALL);
-    const [l, r] = await Promise.all([hashes(a, fns.hashes('legacy'), chunk), hashes(b, fns.hashes('own'), chunk)]);
+  type Hash = { key: string; h: string; root: number };
+  for (const chunk of chunked(ranges)) {
+    const [l, r] = await Promise.all([overRanges<Hash>(a, fns.hashes('legacy'), chunk), overRanges<Hash>(b, fns.hashes('own'), chunk)]);
     const right = new Map(r.map((x) => [x.key, x]));
     for (const x of l) if (right.get(x.key)?.h !== x.h || right.get(x.key)?.root !== x.root) keys.add(x.key);
     const left = new Set(l.map((x) => x.key));

@@ -175,22 +175,22 @@ export class JobPlatform {
  */
 async function closeQueue(q: Queue): Promise<void> {
   await within(q.close(), 5_000);
-  let timer: NodeJS.Timeout | undefined;
-  const client = await Promise.race([q.backend.client.catch(() => undefined), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 250).unref()))]);
-  clearTimeout(timer);
-  client?.disconnect();
+  (await valueWithin(q.backend.client.catch(() => undefined), 250))?.disconnect();
 }
 
-/** true if `p` settled (fulfilled) within `ms` */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+/** what `p` fulfils with, if it does within `ms` (undefined on timeout) */
+async function valueWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms).unref()));
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms).unref()));
   try {
-    return await Promise.race([p.then(() => true, () => false), timeout]);
+    return await Promise.race([p, timeout]);
   } finally {
     clearTimeout(timer);
   }
 }
+
+/** true if `p` settled (fulfilled) within `ms` */
+const within = async (p: Promise<unknown>, ms: number): Promise<boolean> => (await valueWithin(p.then(() => true, () => false), ms)) === true;
 
 export function createJobPlatform(options: JobPlatformOptions): JobPlatform {
   return new JobPlatform(options);
