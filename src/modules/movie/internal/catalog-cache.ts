@@ -5,7 +5,7 @@ import type { Redis } from '../../../platform/redis.ts';
  * Read-through cache for catalog reads in Redis. Every key carries the catalog's generation number;
  * a write bumps the generation (INCR) after it commits, so every cached read is invalidated at once
  * without tracking which keys a write touches (catalog writes are rare, reads are not). Old generations
- * simply age out (TTL). Concurrent misses of one key in this process share one load (no stampede).
+ * simply age out (TTL). Concurrent misses of one key and generation in this process share one load (no stampede).
  * Redis is an optimisation only: any Redis error means a direct read, never a failed request.
  */
 export class CatalogCache {
@@ -32,17 +32,14 @@ export class CatalogCache {
     }
   }
 
+  /**
+   * The cached value of `key` in the current generation, else `load()` (stored for the next reader).
+   * Concurrent misses share one load only within one generation: a load begun before a write committed
+   * must not answer a reader who arrives after the write's invalidation (read-your-writes for the writer).
+   */
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (this.ttlSeconds === 0) return load();
-    const pending = this.inflight.get(key) as Promise<T> | undefined;
-    if (pending) return pending;
-    const p = this.readThrough(key, load).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
-    return p;
-  }
-
-  private async readThrough<T>(key: string, load: () => Promise<T>): Promise<T> {
-    let full: string | undefined;
+    let full: string;
     try {
       const gen = (await this.redis.get(`${this.prefix}gen`)) ?? '0';
       full = `${this.prefix}${gen}:${key}`;
@@ -50,13 +47,18 @@ export class CatalogCache {
       if (hit !== null) return (JSON.parse(hit) as { v: T }).v;
     } catch (err) {
       this.warn(err);
-      full = undefined;
+      return load();
     }
-    const value = await load();
-    if (full && value !== undefined) {
-      this.redis.set(full, JSON.stringify({ v: value }), { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
-    }
-    return value;
+    const pending = this.inflight.get(full) as Promise<T> | undefined;
+    if (pending) return pending;
+    const p = load()
+      .then((value) => {
+        if (value !== undefined) this.redis.set(full, JSON.stringify({ v: value }), { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
+        return value;
+      })
+      .finally(() => this.inflight.delete(full));
+    this.inflight.set(full, p);
+    return p;
   }
 
   /** After a catalog write committed. A failure is logged: entries then expire by TTL. */

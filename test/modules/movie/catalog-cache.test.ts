@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import { CatalogCache } from '../../../src/modules/movie/internal/catalog-cache.ts';
+import { closeRedis, connectRedis, createRedis, type Redis } from '../../../src/platform/redis.ts';
+import { testLogger } from '../../helpers/events.ts';
+
+/** The catalog's read-through cache on the real Redis, under a key prefix of its own. */
+let redis: Redis;
+test.before(async () => {
+  redis = createRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', testLogger());
+  await connectRedis(redis, testLogger());
+});
+test.after.always(async () => {
+  if (redis) await closeRedis(redis);
+});
+
+const newCache = () => new CatalogCache({ redis, keyPrefix: `bo-test-${randomBytes(6).toString('hex')}:`, ttlSeconds: 60, logger: testLogger() });
+
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+test('concurrent misses of one key share one load', async (t) => {
+  const cache = newCache();
+  let loads = 0;
+  const gate = deferred<string>();
+  const load = () => {
+    loads++;
+    return gate.promise;
+  };
+  const [a, b] = [cache.get('movie:1', load), cache.get('movie:1', load)];
+  await new Promise((r) => setImmediate(r));
+  gate.resolve('v1');
+  t.deepEqual(await Promise.all([a, b]), ['v1', 'v1']);
+  t.is(loads, 1);
+  t.is(await cache.get('movie:1', async () => 'not loaded again'), 'v1', 'the value was stored');
+});
+
+test('a load begun before a write does not answer a reader who comes after the write invalidated the cache', async (t) => {
+  const cache = newCache();
+  const before = deferred<string>();
+  const loading = deferred<void>();
+  const early = cache.get('movie:1', () => {
+    loading.resolve();
+    return before.promise;
+  });
+  // the early reader is now loading the row as it was before the write (its load has not returned yet)
+  await loading.promise;
+  await cache.invalidate(); // the write committed
+  t.is(await cache.get('movie:1', async () => 'after the write'), 'after the write');
+  before.resolve('before the write');
+  t.is(await early, 'before the write');
+  t.is(await cache.get('movie:1', async () => 'reloaded'), 'after the write', 'the stale load was stored only under the old generation');
+});
