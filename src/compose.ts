@@ -20,6 +20,8 @@ import { closeRedis, connectRedis, createRedis, type Redis } from './platform/re
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
 import { migrationDashboardMount } from './migration/dashboard/dashboard-mount.ts';
 import { migrationDashboardFor } from './migration/dashboard/dashboard-service.ts';
+import { createRouteProxy } from './migration/extraction/route-proxy.ts';
+import { aboutRouter, serviceProbe } from './migration/extraction/service-probe.ts';
 import { createStrangler, type Strangler } from './migration/strangler.ts';
 import { MissingFacadeError, MODULE_REGISTRY, type FacadeOf, type Facades, type ModuleEntry, type ModuleOf } from './module-registry.ts';
 import type { AuthFacade, AuthModule } from './modules/auth/index.ts';
@@ -164,6 +166,17 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   });
   const host = new ModuleHost(modules, logger, [...strangler.workers, ...(events?.workers ?? [])]);
   host.registerHealth(health);
+  // EXTRACTED: modules with a deployment of their own (SERVICE_URL_<MODULE>) get their public routes sent there
+  const routeProxy = createRouteProxy({
+    targets: MODULE_NAMES.flatMap((m) => {
+      const serviceUrl = config.serviceUrls[m];
+      return serviceUrl ? [{ module: m, prefixes: MODULE_REGISTRY[m].publicPaths, serviceUrl, hosted: config.MODULES.includes(m) }] : [];
+    }),
+    flags,
+    metrics,
+    logger,
+    timeoutMs: config.ROUTE_PROXY_TIMEOUT_MS,
+  });
   const admin = createAdminSession({ authenticator, login: (credentials, meta) => authFacade().login(credentials, meta), logger, home: '/admin/queues' });
   const http = createHttpApp({
     logger,
@@ -171,17 +184,21 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     health,
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
-    routers: config.ROLE === 'worker' ? [] : host.routers(),
+    routers: config.ROLE === 'worker' ? [] : [...host.routers(), aboutRouter({ modules: host.names, databases })],
     // admin pages: a login that puts an admin's access token in a cookie; bull-board and the migration dashboard behind it (ADR 0042)
     mounts: config.ROLE === 'worker' ? [] : [
       admin.pages(),
       bullBoardMount({ basePath: '/admin/queues', queues: [...host.queues(), ...strangler.queues], guard: admin.requireAdmin() }),
       // every module's phase, guards, reconciliation runs and the cutover log (ADR 0052); every module, hosted here or not
-      migrationDashboardMount({ service: migrationDashboardFor({ config, databases, flags, mappings: MODULE_NAMES.map((m) => MODULE_REGISTRY[m].mapping(config)) }), guard: admin.requireAdmin() }),
+      migrationDashboardMount({
+        service: migrationDashboardFor({ config, databases, flags, mappings: MODULE_NAMES.map((m) => MODULE_REGISTRY[m].mapping(config)), services: serviceProbe({ serviceUrls: config.serviceUrls, credential: serviceCredential }) }),
+        guard: admin.requireAdmin(),
+      }),
     ],
     formPaths: admin.formPaths,
     metricsEndpoint: { onAppPort: config.METRICS_PORT === undefined, token: config.METRICS_TOKEN },
     internalGuard: serviceCredential.guard(),
+    routeProxy: routeProxy.middleware,
   });
   const metricsServer = config.METRICS_PORT === undefined ? undefined : createMetricsServer({ metrics, token: config.METRICS_TOKEN, logger });
 
@@ -231,6 +248,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
         hooks: [
           ...(metricsServer ? [{ name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer.close(() => resolve()), metricsServer.closeAllConnections())) }] : []),
           { name: 'modules', run: () => host.stop() },
+          { name: 'route proxy', run: () => routeProxy.close() },
           { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
           { name: 'jobs', run: () => jobs.close() },
           { name: 'flags', run: () => flags.close() },

@@ -30,6 +30,11 @@ export type Facades = Partial<FacadeOf>;
 
 export interface ModuleEntry<N extends ModuleName> {
   name: N;
+  /**
+   * the path prefixes of its public API: what the strangler's routing step sends to the module's own
+   * deployment (test/architecture/extraction-paths.test.ts proves they cover every public route)
+   */
+  publicPaths: readonly string[];
   /** where its aggregates live on each side (the strangler machinery's one declaration) */
   mapping(config: Config): ModuleMapping;
   /** build it; the facades of modules before it in MODULE_NAMES order are in `facades` */
@@ -52,30 +57,35 @@ function required<T>(facade: T | undefined, message: string): T {
 export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
   auth: {
     name: 'auth',
+    publicPaths: ['/api/v1/auth', '/.well-known/jwks.json'],
     mapping: () => createAuthMapping(),
     create: (deps) => createAuthModule(deps),
     remote: (url) => createRemoteAuthFacade(url),
   },
   movie: {
     name: 'movie',
+    publicPaths: ['/api/v1/movies', '/api/v1/theaters', '/api/v1/showtimes'],
     mapping: (config) => createMovieMapping({ legacySchema: config.LEGACY_SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY }),
     create: (deps) => createMovieModule(deps),
     remote: (url, credential) => createRemoteMovieFacade(url, credential),
   },
   booking: {
     name: 'booking',
+    publicPaths: ['/api/v1/bookings'],
     mapping: (config) => createBookingMapping({ legacySchema: config.LEGACY_SCHEMA, currency: config.DEFAULT_CURRENCY }),
     create: (deps, facades) =>
       createBookingModule({ ...deps, movie: required(facades.movie, 'SERVICE_URL_MOVIE is required when MODULES includes booking but not movie') }),
   },
   payment: {
     name: 'payment',
+    publicPaths: ['/api/v1/payments'],
     mapping: (config) => createPaymentMapping({ defaultCurrency: config.DEFAULT_CURRENCY }),
     // booking's facade when booking runs here: a payment asks it for a booking whose snapshot is late
     create: (deps, facades) => createPaymentModule({ ...deps, booking: facades.booking }),
   },
   notification: {
     name: 'notification',
+    publicPaths: ['/api/v1/notifications'],
     mapping: () => createNotificationMapping(),
     create: (deps) => createNotificationModule(deps),
   },

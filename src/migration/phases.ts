@@ -51,8 +51,10 @@ const never = () => false;
 
 export function resolveRoute(flags: FlagReader, m: ModuleName): ModuleRoute {
   const f = phaseFlags(m);
-  if (flags.isEnabled(f.stopLegacyWrites) || flags.isEnabled(f.routeToService)) {
-    return { phase: flags.isEnabled(f.routeToService) ? 'EXTRACTED' : 'NEW_ONLY', writes: 'own', dualWrite: false, shadow: false, readsOwn: always };
+  // where the data lives follows the storage flags alone: the routing flag (EXTRACTED, a sticky share of
+  // users) moves requests between deployments, never a write between sides
+  if (flags.isEnabled(f.stopLegacyWrites)) {
+    return { phase: flags.isEnabled(f.routeToService, { userId: WRITE_PATH_USER }) ? 'EXTRACTED' : 'NEW_ONLY', writes: 'own', dualWrite: false, shadow: false, readsOwn: always };
   }
   const shadow = flags.isEnabled(f.verifyReads);
   if (flags.isEnabled(f.readNew, { userId: WRITE_PATH_USER })) {

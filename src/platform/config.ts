@@ -171,6 +171,8 @@ export const envSchema = z.object({
   RECONCILE_MODE: z.enum(['full', 'incremental']).default('full'),
   /** how often workers check modules in READ_NEW for drift and shadow mismatches (0: never roll back on their own) */
   AUTO_ROLLBACK_CHECK_MS: int(0, 3_600_000).default(30_000),
+  /** EXTRACTED (ADR 0053): how long a module's own deployment may take to start answering a routed request (then 504) */
+  ROUTE_PROXY_TIMEOUT_MS: int(100, 600_000).default(10_000),
   SERVICE_URL_AUTH: z.string().url().optional(),
   SERVICE_URL_MOVIE: z.string().url().optional(),
   SERVICE_URL_BOOKING: z.string().url().optional(),

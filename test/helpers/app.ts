@@ -28,6 +28,8 @@ export interface StartOptions {
   start?: boolean;
   /** the app's logger (e.g. one that captures lines, test/helpers/log-capture.ts) */
   logger?: Logger;
+  /** listen here (e.g. a port another process was already told); default: any free port */
+  port?: number;
 }
 
 export const TEST_INTERNAL_API_SECRET = 'test-internal-api-secret-0123456789abcdef';
@@ -68,7 +70,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     throw new Error('the test app did not synchronize with Unleash');
   }
   if (options.start !== false) await app.start();
-  const server = await app.listen(0, '127.0.0.1');
+  const server = await app.listen(options.port ?? 0, '127.0.0.1');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   let stopped = false;

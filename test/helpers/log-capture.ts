@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { currentContext } from '../../src/platform/context.ts';
 import type { Logger } from '../../src/platform/logger.ts';
 
 export interface CapturedLine {
@@ -17,7 +18,12 @@ export function captureLogs(level = 'info'): { logger: Logger; lines: CapturedLi
       done();
     },
   });
-  const logger = pino({ level, formatters: { level: (label) => ({ level: label }) } }, sink);
+  // the app's correlation mixin too (src/platform/logger.ts), so a test can follow one request's lines
+  const mixin = () => {
+    const ctx = currentContext();
+    return ctx ? { correlation_id: ctx.correlationId } : {};
+  };
+  const logger = pino({ level, formatters: { level: (label) => ({ level: label }) }, mixin }, sink);
   const rank = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as Record<string, number>;
   return { logger, lines, atLeast: (min) => lines.filter((l) => (rank[l.level] ?? 0) >= rank[min]!) };
 }

@@ -7,7 +7,9 @@ import { FlagStoreError, flagStoreFor } from '../../migration/cutover/flag-store
 
 import { loadPlan, PlanError } from '../../migration/cutover/plan.ts';
 import { readLog, stepProgress } from '../../migration/cutover/state.ts';
+import { serviceProbe } from '../../migration/extraction/service-probe.ts';
 import { phaseFlags } from '../../migration/phases.ts';
+import { loadInternalApiSecret, ServiceCredential } from '../../platform/auth/service-credential.ts';
 import { MODULE_REGISTRY } from '../../module-registry.ts';
 import { cliContext, CliError, positiveInt } from '../context.ts';
 
@@ -29,6 +31,10 @@ async function withDeps<T>(fn: (deps: CutoverDeps, out: (line: string) => void) 
       plan: loadPlan(config.CUTOVER_PLAN),
       mappings: new Map(MODULE_NAMES.map((m) => [m, MODULE_REGISTRY[m].mapping(config)])),
       separateDatabases: new Set(Object.keys(config.moduleDatabaseUrls) as ModuleName[]),
+      services: serviceProbe({
+        serviceUrls: config.serviceUrls,
+        credential: new ServiceCredential({ secret: loadInternalApiSecret({ secret: config.INTERNAL_API_SECRET, keysDir: config.JWT_KEYS_DIR, production: config.NODE_ENV === 'production' }), caller: 'cutover' }),
+      }),
     };
     return await fn(deps, out);
   } catch (err) {

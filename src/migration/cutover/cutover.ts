@@ -4,7 +4,8 @@ import type { FlagName } from '../../platform/flags.ts';
 import type { ModuleMapping } from '../../platform/mapping/aggregate-mapping.ts';
 import { phaseFlags, type Phase } from '../phases.ts';
 import type { FlagStore } from './flag-store.ts';
-import { evaluateGuards, type GuardResult } from './guards.ts';
+import type { ServiceProbe } from '../extraction/service-probe.ts';
+import { evaluateGuards, type GuardContext, type GuardResult } from './guards.ts';
 import type { Plan, PlanStep } from './plan.ts';
 import { phaseLabel, readState, stepProgress, type CutoverState } from './state.ts';
 
@@ -15,6 +16,8 @@ export interface CutoverDeps {
   plan: Plan;
   mappings: ReadonlyMap<ModuleName, ModuleMapping>;
   separateDatabases: ReadonlySet<ModuleName>;
+  /** the EXTRACTED step's `service_ready` guard asks the module's own deployment through this */
+  services?: ServiceProbe | undefined;
   now?: () => Date;
 }
 
@@ -37,6 +40,7 @@ export class CutoverRefused extends Error {
 }
 
 const now = (deps: CutoverDeps) => deps.now?.() ?? new Date();
+const guardContext = (deps: CutoverDeps, state: CutoverState): GuardContext => ({ db: deps.db, plan: deps.plan, state, mappings: deps.mappings, separateDatabases: deps.separateDatabases, services: deps.services, now: now(deps) });
 
 /** The step a module (or, without one, the whole plan) takes next; undefined when it is all done. */
 export function nextStep(plan: Plan, state: CutoverState, module?: ModuleName): PlanStep | undefined {
@@ -57,7 +61,7 @@ function describeStep(step: PlanStep, state: CutoverState): Omit<StepView, 'guar
 export async function status(deps: CutoverDeps): Promise<{ state: CutoverState; next: StepView | undefined; perModule: Partial<Record<ModuleName, StepView>> }> {
   const state = await readState(deps.db, deps.flags, deps.plan);
   const view = async (step: PlanStep | undefined) =>
-    step ? { ...describeStep(step, state), guards: await evaluateGuards({ db: deps.db, plan: deps.plan, state, mappings: deps.mappings, separateDatabases: deps.separateDatabases, now: now(deps) }, step) } : undefined;
+    step ? { ...describeStep(step, state), guards: await evaluateGuards(guardContext(deps, state), step) } : undefined;
   const perModule: Partial<Record<ModuleName, StepView>> = {};
   for (const m of deps.plan.modules) {
     const v = await view(nextStep(deps.plan, state, m));
@@ -93,7 +97,7 @@ export async function advance(deps: CutoverDeps, options: { module?: ModuleName;
   if (!step) throw new CutoverRefused(options.module ? `${options.module} has taken every step of the plan` : 'every step of the plan is done');
   const view: StepView = {
     ...describeStep(step, state),
-    guards: await evaluateGuards({ db: deps.db, plan: deps.plan, state, mappings: deps.mappings, separateDatabases: deps.separateDatabases, now: now(deps) }, step),
+    guards: await evaluateGuards(guardContext(deps, state), step),
   };
   const failed = view.guards.filter((g) => !g.ok);
   if (failed.length > 0 && !options.force) {

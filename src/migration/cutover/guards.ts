@@ -1,6 +1,7 @@
 import type { ModuleName } from '../../platform/config.ts';
 import type { Knex } from '../../platform/db.ts';
 import type { ModuleMapping } from '../../platform/mapping/aggregate-mapping.ts';
+import type { ServiceProbe } from '../extraction/service-probe.ts';
 import { phaseIndex } from '../phases.ts';
 import type { Plan, PlanStep } from './plan.ts';
 import { stepProgress, type CutoverState } from './state.ts';
@@ -18,6 +19,8 @@ export interface GuardContext {
   mappings: ReadonlyMap<ModuleName, ModuleMapping>;
   /** modules whose own schema is in a database of their own */
   separateDatabases: ReadonlySet<ModuleName>;
+  /** asks a module's own deployment whether it can take the module's traffic (EXTRACTED) */
+  services?: ServiceProbe | undefined;
   now: Date;
 }
 
@@ -90,6 +93,10 @@ async function declared(ctx: GuardContext, step: PlanStep, guard: PlanStep['guar
       return shadowReads(ctx, module);
     case 'reconciliation_clean':
       return reconciliationClean(ctx, module);
+    case 'service_ready': {
+      if (!ctx.services) return { guard, ok: false, detail: `nothing here can reach ${module}'s own deployment (SERVICE_URL_${module.toUpperCase()}, INTERNAL_API_SECRET)` };
+      return { guard, ...(await ctx.services(module)) };
+    }
     case 'own_database_shared': {
       const ok = !ctx.separateDatabases.has(module);
       return { guard, ok, detail: ok ? 'the own schema shares DATABASE_URL' : `${module.toUpperCase()}_DATABASE_URL puts the own schema in another database: it becomes the write primary only with extraction` };

@@ -7,7 +7,7 @@ import { MODULE_NAMES, type ModuleName } from '../../platform/config.ts';
 import { isFlagName, type FlagName } from '../../platform/flags.ts';
 import { PHASES, type Phase } from '../phases.ts';
 
-export const GUARD_NAMES = ['backfill_finished', 'no_copies_owed', 'shadow_reads', 'reconciliation_clean', 'own_database_shared'] as const;
+export const GUARD_NAMES = ['backfill_finished', 'no_copies_owed', 'shadow_reads', 'reconciliation_clean', 'own_database_shared', 'service_ready'] as const;
 export type DeclaredGuard = (typeof GUARD_NAMES)[number];
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,7 +84,7 @@ export interface PlanStep {
 export interface Plan {
   path: string;
   steps: PlanStep[];
-  /** the module order of the database stage */
+  /** the module order of the database stage (the first stage that walks modules) */
   modules: ModuleName[];
   shadow: { minReads: number; maxMismatchRate: number; windowMs: number };
   /** the `reconciliation_clean` guard: every aggregate's latest run clean and at most this old */
@@ -127,7 +127,8 @@ export function loadPlan(path: string): Plan {
       }
       continue;
     }
-    modules = stage.modules;
+    // the first module stage (the databases) sets the module order; a later one (extraction) takes a subset
+    if (modules.length === 0) modules = stage.modules;
     for (const module of stage.modules) {
       for (const p of stage.phases) {
         const id = `${stage.id}/${module}/${p.phase}`;

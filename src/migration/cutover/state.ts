@@ -45,13 +45,16 @@ export function planFlags(plan: Plan): FlagName[] {
   return [...names];
 }
 
-export const phaseLabel = (phase: Phase, rollout: number): string => (phase === 'READ_NEW' && rollout < 100 ? `READ_NEW ${rollout}%` : phase);
+/** the phases a module enters for a growing share of users (sticky), not all at once */
+export const GRADUAL_PHASES: readonly Phase[] = ['READ_NEW', 'EXTRACTED'];
+
+export const phaseLabel = (phase: Phase, rollout: number): string => (GRADUAL_PHASES.includes(phase) && rollout < 100 ? `${phase} ${rollout}%` : phase);
 
 /** A module's phase from its flags (as the app evaluates them) and, for BACKFILLED, the cutover log. */
 function modulePhase(m: ModuleName, flags: Record<string, FlagState>, lastOfModule: LogEntry | undefined): { phase: Phase; rollout: number } {
   const f = phaseFlags(m);
   const on = (name: string) => (flags[name]?.rollout ?? 0) > 0;
-  if (on(f.routeToService)) return { phase: 'EXTRACTED', rollout: 100 };
+  if (on(f.routeToService)) return { phase: 'EXTRACTED', rollout: flags[f.routeToService]!.rollout };
   if (on(f.stopLegacyWrites)) return { phase: 'NEW_ONLY', rollout: 100 };
   if (on(f.readNew)) return { phase: 'READ_NEW', rollout: flags[f.readNew]!.rollout };
   if (on(f.dualWrite) && on(f.verifyReads)) return { phase: 'SHADOW_READ', rollout: 0 };
@@ -84,7 +87,7 @@ export async function readState(db: Knex, store: FlagStore, plan: Plan): Promise
 export function stepProgress(step: PlanStep, state: CutoverState): { done: boolean; rollout: number } {
   if (step.module && step.phase) {
     const m = state.modules[step.module];
-    if (step.phase === 'READ_NEW' && m.phase === 'READ_NEW') return { done: m.rollout >= 100, rollout: m.rollout };
+    if (GRADUAL_PHASES.includes(step.phase) && m.phase === step.phase) return { done: m.rollout >= 100, rollout: m.rollout };
     return { done: phaseIndex(m.phase) >= phaseIndex(step.phase), rollout: phaseIndex(m.phase) >= phaseIndex(step.phase) ? 100 : 0 };
   }
   const shares = Object.entries(step.set).map(([flag, target]) => {

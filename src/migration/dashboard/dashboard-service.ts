@@ -5,6 +5,7 @@ import type { ModuleMapping } from '../../platform/mapping/aggregate-mapping.ts'
 import { status, type CutoverDeps } from '../cutover/cutover.ts';
 import { evaluatedFlagStore, flagStoreFor, type FlagStore } from '../cutover/flag-store.ts';
 import type { GuardResult } from '../cutover/guards.ts';
+import type { ServiceProbe } from '../extraction/service-probe.ts';
 import { loadPlan, type Plan } from '../cutover/plan.ts';
 import { phaseLabel, readLog, type LogEntry } from '../cutover/state.ts';
 import { PHASES, phaseFlags, type Phase } from '../phases.ts';
@@ -56,6 +57,8 @@ export interface MigrationDashboardDeps {
   /** every module's mapping (the guards check aggregates of modules this process may not host) */
   mappings: ReadonlyMap<ModuleName, ModuleMapping>;
   separateDatabases: ReadonlySet<ModuleName>;
+  /** the EXTRACTED step's service_ready guard */
+  services?: ServiceProbe | undefined;
 }
 
 /**
@@ -64,7 +67,7 @@ export interface MigrationDashboardDeps {
  * step's guards evaluated now, runs and findings from migration.reconciliation_*. Read-only.
  */
 export function createMigrationDashboardService(deps: MigrationDashboardDeps): MigrationDashboardService {
-  const cutoverDeps = (): CutoverDeps => ({ db: deps.db, flags: deps.flags, plan: deps.plan(), mappings: deps.mappings, separateDatabases: deps.separateDatabases });
+  const cutoverDeps = (): CutoverDeps => ({ db: deps.db, flags: deps.flags, plan: deps.plan(), mappings: deps.mappings, separateDatabases: deps.separateDatabases, services: deps.services });
   return {
     flagSource: deps.flags.where,
 
@@ -130,7 +133,7 @@ function redactFinding(f: FindingRow): FindingRow {
  * flags from Unleash's admin API when UNLEASH_ADMIN_TOKEN is set (shares exactly as `boxoffice cutover`
  * sees them), else as this process evaluates them.
  */
-export function migrationDashboardFor(options: { config: Config; databases: Databases; flags: Flags; mappings: ModuleMapping[] }): MigrationDashboardService {
+export function migrationDashboardFor(options: { config: Config; databases: Databases; flags: Flags; mappings: ModuleMapping[]; services?: ServiceProbe }): MigrationDashboardService {
   const { config, databases } = options;
   let plan: Plan | undefined;
   return createMigrationDashboardService({
@@ -139,5 +142,6 @@ export function migrationDashboardFor(options: { config: Config; databases: Data
     plan: () => (plan ??= loadPlan(config.CUTOVER_PLAN)),
     mappings: new Map(options.mappings.map((m) => [m.module, m])),
     separateDatabases: new Set(Object.keys(config.moduleDatabaseUrls) as ModuleName[]),
+    services: options.services,
   });
 }

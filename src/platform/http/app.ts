@@ -17,6 +17,8 @@ export interface HttpState {
   principal?: Principal;
   /** on /internal/…: the module process that called, from its service credential */
   serviceCaller?: string;
+  /** the module deployment this request was proxied to (EXTRACTED), for the access log */
+  routedTo?: string;
 }
 
 export type AppContext = Context & { state: HttpState };
@@ -36,6 +38,8 @@ export interface HttpAppOptions {
   metricsEndpoint?: { onAppPort: boolean; token?: string | undefined };
   /** guards every path under /internal/ (the service credential), before any body is read */
   internalGuard?: Middleware;
+  /** before the body is read: requests for a module that runs in a deployment of its own go there (ADR 0053) */
+  routeProxy?: Middleware;
 }
 
 export interface HttpApp {
@@ -87,11 +91,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       inFlight--;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+      const routedTo = (ctx.state as HttpState).routedTo;
       metrics.httpDuration.observe(
-        { method: ctx.method, route: route ? String(route) : 'unmatched', status: String(ctx.status) },
+        { method: ctx.method, route: route ? String(route) : routedTo ? `→ ${routedTo}` : 'unmatched', status: String(ctx.status) },
         seconds,
       );
-      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) };
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000), ...(routedTo ? { routed_to: routedTo } : {}) };
       if (ctx.status >= 500) logger.error(line, 'request failed');
       else if (!ctx.path.startsWith('/health') && ctx.path !== '/metrics') logger.info(line, 'request');
     }
@@ -130,6 +135,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   koa.use(unroutedMethods);
   koa.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } }));
   koa.use((ctx, next) => (ctx.path.startsWith('/internal/') ? internalGuard(ctx, next) : next()));
+  if (options.routeProxy) koa.use(options.routeProxy);
   for (const middleware of bodyMiddleware({ jsonLimit: options.bodyLimit, formPaths: options.formPaths ?? [] })) koa.use(middleware);
   koa.use(platform.routes());
   for (const mount of options.mounts ?? []) koa.use(mount);
