@@ -21,7 +21,7 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -31,8 +31,8 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
-  const port = await freePort();
+export async function startService(databaseUrl: string, env: Record<string, string> = {}, options: { port?: number } = {}): Promise<Service> {
+  const port = options.port ?? (await freePort());
   const keys = await mkdtemp(join(tmpdir(), 'bo-bench-keys-'));
   const full: Record<string, string> = {
     NODE_ENV: 'development',
