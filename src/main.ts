@@ -1,4 +1,5 @@
 import { composeApp } from './compose.ts';
+import { clusterRole, joinClusterMetrics, runClusterPrimary, wantsCluster } from './platform/cluster.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { createLogger } from './platform/logger.ts';
 
@@ -13,7 +14,17 @@ try {
   process.exit(1);
 }
 
+if (wantsCluster(config)) {
+  // WEB_CONCURRENCY > 1: this process only forks, watches and stops the app's processes
+  const primary = runClusterPrimary(config, createLogger(config.LOG_LEVEL, { role: 'primary' }));
+  process.on('SIGTERM', () => primary.stop('SIGTERM'));
+  process.on('SIGINT', () => primary.stop('SIGINT'));
+  process.exit(await primary.stopped);
+}
+
+const role = clusterRole();
 const app = await composeApp(config);
+if (role) joinClusterMetrics(app.metrics);
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
@@ -27,7 +38,8 @@ process.on('unhandledRejection', (reason) => app.logger.error({ err: reason }, '
 
 try {
   await app.start();
-  await app.listen();
+  // the cluster's worker process serves no port: the web processes share it
+  if (role !== 'worker') await app.listen();
 } catch (err) {
   app.logger.fatal({ err }, 'start-up failed');
   await app.stop();

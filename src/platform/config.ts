@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkSecurityEnv, securityEnv } from './security-config.ts';
 
@@ -130,6 +131,8 @@ export const envSchema = z.object({
   FLAGS_BOOTSTRAP: flagOverrides.default({}),
   MODULES: modulesList.default([...MODULE_NAMES]),
   ROLE: z.enum(['web', 'worker', 'all']).default('all'),
+  /** web processes one `npm start` runs (node:cluster, one port); `auto` = the machine's cores. ROLE=all adds one worker process */
+  WEB_CONCURRENCY: z.union([z.literal('auto').transform(() => availableParallelism()), int(1, 64)]).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z
     .string()

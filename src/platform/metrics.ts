@@ -2,6 +2,11 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 export interface Metrics {
   registry: Registry;
+  /**
+   * The Prometheus text /metrics answers: this registry's, or in a web process of a cluster
+   * (WEB_CONCURRENCY > 1) every process's, summed by the primary (src/platform/cluster.ts)
+   */
+  exposition(): Promise<string>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L>;
@@ -20,6 +25,7 @@ export function createMetrics(): Metrics {
   });
   return {
     registry,
+    exposition: () => registry.metrics(),
     httpDuration,
     counter(name, help, labelNames) {
       const existing = registry.getSingleMetric(name);

@@ -31,7 +31,7 @@ export function metricsHandler(options: MetricsEndpointOptions) {
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.type = options.metrics.registry.contentType;
-    ctx.body = await options.metrics.registry.metrics();
+    ctx.body = await options.metrics.exposition();
   };
 }
 
@@ -54,7 +54,7 @@ export function createMetricsServer(options: MetricsEndpointOptions & { logger: 
     if (!authorized(req.headers.authorization, options.token)) {
       return problem(401, 'unauthorized', 'Unauthorized', '/metrics needs Authorization: Bearer <METRICS_TOKEN>', { 'www-authenticate': 'Bearer' });
     }
-    options.metrics.registry.metrics().then(
+    options.metrics.exposition().then(
       (text) => {
         res.writeHead(200, { 'content-type': options.metrics.registry.contentType, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : text);
