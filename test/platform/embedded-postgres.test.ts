@@ -91,10 +91,9 @@ function startServer(env = cleanEnv()) {
 }
 
 /** An HTTP call from inside the namespace (the server listens there), or from here. */
-async function http(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const script = `const r = await fetch('http://127.0.0.1:8000${path}', { method: ${JSON.stringify(method)}, headers: { 'content-type': 'application/json' }, ${
-    body === undefined ? '' : `body: ${JSON.stringify(JSON.stringify(body))}`
-  } }); process.stdout.write(JSON.stringify({ status: r.status, body: await r.json().catch(() => null) }));`;
+async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const init = { method, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+  const script = `const r = await fetch('http://127.0.0.1:8000${path}', ${JSON.stringify(init)}); process.stdout.write(JSON.stringify({ status: r.status, body: await r.json().catch(() => null) }));`;
   const [file, args] = command(['--input-type=module', '-e', script]);
   const { stdout } = await run(file, args, { cwd: ROOT });
   return JSON.parse(stdout) as { status: number; body: any };
@@ -129,12 +128,23 @@ test.serial('npm start with nothing configured: ready, serves, keeps its data; t
   t.is((await http('POST', '/api/v1/auth/register', user)).status, 201);
   const login = await http('POST', '/api/v1/auth/login', { email: user.email, password: user.password });
   t.is(login.status, 200);
+  const auth = { authorization: `Bearer ${login.body.access_token as string}` };
 
   // the CLI connects to the running server's cluster (it does not start a second one)
-  const whileRunning = await cli('cutover', 'status', '--json');
-  t.is(whileRunning.code, 0, whileRunning.stderr);
-  t.notRegex(whileRunning.stderr, /started for this command/);
-  t.is(JSON.parse(whileRunning.stdout).modules.auth.phase, 'LEGACY');
+  const seed = await cli('seed', 'demo');
+  t.is(seed.code, 0, seed.stderr);
+  t.notRegex(seed.stderr, /started for this command/);
+  t.regex(seed.stdout, /demo catalog/);
+
+  // book and pay: seat holds fall back to the database invariant, payment confirms the booking directly
+  const showtimes = await http('GET', '/api/v1/showtimes?limit=1');
+  const showtime = (showtimes.body.items ?? showtimes.body)[0] as { id: string };
+  const seats = (await http('GET', `/api/v1/showtimes/${showtime.id}/seats`)).body as { seat_id: string; status: string }[];
+  const booking = await http('POST', '/api/v1/bookings', { showtime_id: showtime.id, seat_ids: seats.filter((s) => s.status === 'available').slice(0, 2).map((s) => s.seat_id) }, auth);
+  t.is(booking.status, 201, JSON.stringify(booking.body));
+  const payment = await http('POST', '/api/v1/payments', { booking_id: booking.body.id, payment_method: { type: 'card', token: 'tok_success' } }, { ...auth, 'idempotency-key': `zero-${process.pid}` });
+  t.is(payment.status, 201, JSON.stringify(payment.body));
+  await waitFor('the booking confirmed', async () => (await http('GET', `/api/v1/bookings/${booking.body.id as string}`, undefined, auth)).body.status === 'confirmed', 20_000, 250);
 
   first.child.kill('SIGINT');
   t.is(await first.exited, 0, first.output().slice(-2_000));
@@ -151,6 +161,8 @@ test.serial('npm start with nothing configured: ready, serves, keeps its data; t
   await waitFor('the second /health/ready 200', async () => (await http('GET', '/health/ready').catch(() => undefined))?.status === 200, 60_000, 250);
   const again = await http('POST', '/api/v1/auth/login', { email: user.email, password: user.password });
   t.is(again.status, 200, 'the user registered in the first run is still there');
+  const kept = await http('GET', `/api/v1/bookings/${booking.body.id as string}`, undefined, { authorization: `Bearer ${again.body.access_token as string}` });
+  t.is(kept.body.status, 'confirmed', 'and so is the booking');
   second.child.kill('SIGINT');
   t.is(await second.exited, 0);
 });
