@@ -42,6 +42,12 @@ program.hook('preAction', async (_program, action) => {
   const logger = createLogger('warn');
   embedded = await startEmbeddedPostgres({ dataDir: dataDirFor(process.env), logger });
   process.env['DATABASE_URL'] = embedded.url;
+  if (embedded.owned) {
+    // the server runs in its own process group: a Ctrl-C must stop it here, not leave it behind
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void embedded?.stop().finally(() => process.exit(130)));
+    }
+  }
   process.stderr.write(`boxoffice: the embedded PostgreSQL in ${embedded.dataDir}${embedded.owned ? ' (started for this command)' : ''}; set DATABASE_URL to use another\n`);
   if (embedded.owned && action.name() !== 'migrate') {
     await setupDatabase(loadConfig(), logger);
