@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, statSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -160,7 +160,7 @@ async function ensureDatabase(state: State, port: number): Promise<void> {
 }
 
 /** initdb into a scratch directory renamed into place, so an interrupted first run leaves nothing half made. */
-function initialise(bin: Binaries, pgdata: string, state: State, owner: ReturnType<typeof runAs>, logFd: number): void {
+function initialise(bin: Binaries, pgdata: string, state: State, owner: ReturnType<typeof runAs>, logFd: number, logFile: string): void {
   const scratch = `${pgdata}.init`;
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { mode: 0o700 });
@@ -175,6 +175,10 @@ function initialise(bin: Binaries, pgdata: string, state: State, owner: ReturnTy
       stdio: ['ignore', logFd, logFd],
       ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
     });
+  } catch (err) {
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
+    const hint = owner ? ` (running as root: initdb ran as ${owner.name}, which needs to get through every directory above ${pgdata})` : '';
+    throw new Error(`initdb failed${hint}: ${tail}`, { cause: err });
   } finally {
     rmSync(pwfile, { force: true });
   }
@@ -204,13 +208,16 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
 
   const bin = await binaries();
   const owner = runAs();
+  // as root: the server's user must get through .data (which JWT_KEYS_DIR may have made 0700) to .data/pg;
+  // search permission only, nothing in .data becomes readable
+  if (owner) chmodSync(dataDir, statSync(dataDir).mode | 0o011);
   const logFd = openSync(logFile, 'a', 0o644);
   let child: ChildProcess;
   let port: number;
   try {
     if (!existsSync(join(pgdata, 'PG_VERSION'))) {
       logger.info({ data: pgdata }, 'initialising the embedded PostgreSQL (first run)');
-      initialise(bin, pgdata, state, owner, logFd);
+      initialise(bin, pgdata, state, owner, logFd, logFile);
     }
     port = state.port && (await portIsFree(state.port)) ? state.port : (await portIsFree(5432)) ? 5432 : await anyFreePort();
     writeFileSync(stateFile, JSON.stringify({ ...state, port }, null, 2), { mode: 0o600 });

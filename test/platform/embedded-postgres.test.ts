@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -36,9 +36,8 @@ let dataDir: string;
 const children = new Set<ChildProcess>();
 
 test.before(async () => {
+  // 0700, as JWT_KEYS_DIR leaves .data: as root the server's user must still get through to .data/pg
   dataDir = await mkdtemp(join(tmpdir(), 'bo-zero-'));
-  // as root the cluster runs as `postgres`/`nobody`, which must get through to .data/pg
-  await chmod(dataDir, 0o755);
 });
 
 test.after.always(() => {
