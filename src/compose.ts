@@ -73,16 +73,17 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { role: config.ROLE });
   const metrics = createMetrics();
   const health = new Health();
-  const databases = new Databases(config);
+  const databases = new Databases(config, logger);
   health.register('postgres', () => databases.ping());
   const redis = createRedis(config.REDIS_URL, logger);
   const jobs = createJobPlatform({ redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger, metrics });
   await connectRedis(redis, logger);
-  // Redis is one dependency with two clients: node-redis (app code) and BullMQ's ioredis (jobs)
+  // Redis is one dependency with two clients: node-redis (app code) and BullMQ's ioredis (jobs). Not
+  // critical: seat holds, the catalog cache and login throttling fall back without it (ADR 0076)
   health.register('redis', async () => {
     await redis.ping();
     await jobs.ping();
-  });
+  }, { critical: false });
   const flags = createFlags({
     url: config.UNLEASH_URL,
     apiToken: config.UNLEASH_API_TOKEN,

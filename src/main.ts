@@ -1,7 +1,9 @@
 import { composeApp } from './compose.ts';
 import { clusterRole, joinClusterMetrics, runClusterPrimary, wantsCluster } from './platform/cluster.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
+import { dataDirFor, redactUrl, startEmbeddedPostgres, wantsEmbeddedPostgres, type EmbeddedPostgres } from './platform/embedded-postgres.ts';
 import { createLogger } from './platform/logger.ts';
+import { setupDatabase } from './setup-database.ts';
 
 let config: Config;
 try {
@@ -14,12 +16,38 @@ try {
   process.exit(1);
 }
 
+// no DATABASE_URL outside production: the embedded PostgreSQL under .data/pg, migrated here (ADR 0075)
+let embedded: EmbeddedPostgres | undefined;
+if (wantsEmbeddedPostgres(process.env)) {
+  const log = createLogger(config.LOG_LEVEL, { role: config.ROLE });
+  try {
+    embedded = await startEmbeddedPostgres({ dataDir: dataDirFor(process.env), logger: log });
+    config = { ...config, DATABASE_URL: embedded.url };
+    await setupDatabase(config, log);
+  } catch (err) {
+    log.fatal({ err }, 'the embedded PostgreSQL could not be started; set DATABASE_URL to a server of your own');
+    await embedded?.stop();
+    process.exit(1);
+  }
+  log.info(
+    { data: embedded.dataDir, port: embedded.port, server_log: embedded.logFile, url: redactUrl(embedded.url) },
+    `embedded PostgreSQL: data in ${embedded.dataDir} (kept between runs; delete it to start afresh). ` +
+      'To use a server of your own, set DATABASE_URL=postgres://user:password@host:5432/boxoffice and run `npm run migrate`',
+  );
+}
+const stopEmbedded = async () => {
+  await embedded?.stop().catch(() => undefined);
+};
+
 if (wantsCluster(config)) {
-  // WEB_CONCURRENCY > 1: this process only forks, watches and stops the app's processes
+  // WEB_CONCURRENCY > 1: this process only forks, watches and stops the app's processes (ADR 0054);
+  // they inherit the database this process found or started
   const primary = runClusterPrimary(config, createLogger(config.LOG_LEVEL, { role: 'primary' }));
   process.on('SIGTERM', () => primary.stop('SIGTERM'));
   process.on('SIGINT', () => primary.stop('SIGINT'));
-  process.exit(await primary.stopped);
+  const code = await primary.stopped;
+  await stopEmbedded();
+  process.exit(code);
 }
 
 const role = clusterRole();
@@ -30,7 +58,10 @@ const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   app.logger.info({ signal }, 'stopping');
-  void app.stop().then((result) => process.exit(result.clean ? 0 : 1));
+  void app.stop().then(async (result) => {
+    await stopEmbedded();
+    process.exit(result.clean ? 0 : 1);
+  });
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
@@ -43,5 +74,6 @@ try {
 } catch (err) {
   app.logger.fatal({ err }, 'start-up failed');
   await app.stop();
+  await stopEmbedded();
   process.exit(1);
 }

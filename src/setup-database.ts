@@ -10,7 +10,7 @@ import { allMappings } from './module-registry.ts';
  * What setup needs. DEFAULT_CURRENCY is part of it because mappings bake it into the generated SQL (the
  * currency old legacy rows without one are read in); the mappings see this object as their Config.
  */
-export type SetupConfig = Pick<Config, 'DATABASE_URL' | 'DB_ROLE_PREFIX' | 'LEGACY_SCHEMA' | 'DEFAULT_CURRENCY'> & Partial<Pick<Config, 'moduleDatabaseUrls'>>;
+export type SetupConfig = Pick<Config, 'DATABASE_URL' | 'DB_ROLE_PREFIX' | 'LEGACY_SCHEMA' | 'DEFAULT_CURRENCY'> & Partial<Pick<Config, 'moduleDatabaseUrls' | 'DATABASE_ADMIN_URL'>>;
 
 export interface SetupReport extends MigrateReport {
   /** mapped aggregates whose dual-write functions and triggers were (re)installed */
@@ -26,7 +26,12 @@ export interface SetupReport extends MigrateReport {
  */
 export async function setupDatabase(config: SetupConfig, logger?: Logger): Promise<SetupReport> {
   const base = { rolePrefix: config.DB_ROLE_PREFIX, legacySchema: config.LEGACY_SCHEMA, logger };
-  const report = await migrate({ ...base, databaseUrl: config.DATABASE_URL });
+  // DATABASE_ADMIN_URL: a login that may create roles and schemas does the set-up, and the app's own login
+  // (DATABASE_URL) becomes a member of the module roles it acts as
+  const adminUrl = config.DATABASE_ADMIN_URL ?? config.DATABASE_URL;
+  const appLogin = decodeURIComponent(new URL(config.DATABASE_URL).username);
+  const memberLogins = config.DATABASE_ADMIN_URL && appLogin ? [appLogin] : [];
+  const report = await migrate({ ...base, databaseUrl: adminUrl, memberLogins });
   // a mapping may read any setting (e.g. DEFAULT_CURRENCY for old rows): the defaults fill what the caller left out
   const mappings = allMappings({ ...loadConfig({}), ...config });
   const roles = {
@@ -35,7 +40,7 @@ export async function setupDatabase(config: SetupConfig, logger?: Logger): Promi
     migrationRole: roleFor(config, 'migration'),
     logger,
   };
-  const admin = createPool(config.DATABASE_URL, { max: 1 });
+  const admin = createPool(adminUrl, { max: 1 });
   let syncObjects: string[];
   try {
     syncObjects = (await installSyncObjects(admin, mappings, roles)).installed;

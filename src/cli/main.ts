@@ -10,6 +10,10 @@ import { registerReconcile } from './commands/reconcile.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerUsers } from './commands/users.ts';
 import { CliError } from './context.ts';
+import { dataDirFor, startEmbeddedPostgres, wantsEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres.ts';
+import { loadConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { setupDatabase } from '../setup-database.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,6 +34,26 @@ registerCutover(program);
 registerLegacy(program);
 registerReconcile(program);
 
+// no DATABASE_URL outside production: the embedded cluster `npm start` uses (ADR 0075) — found running, or
+// started (and migrated) for this command and stopped after it
+let embedded: EmbeddedPostgres | undefined;
+program.hook('preAction', async (_program, action) => {
+  if (!wantsEmbeddedPostgres(process.env)) return;
+  const logger = createLogger('warn');
+  embedded = await startEmbeddedPostgres({ dataDir: dataDirFor(process.env), logger });
+  process.env['DATABASE_URL'] = embedded.url;
+  if (embedded.owned) {
+    // the server runs in its own process group: a Ctrl-C must stop it here, not leave it behind
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void embedded?.stop().finally(() => process.exit(130)));
+    }
+  }
+  process.stderr.write(`boxoffice: the embedded PostgreSQL in ${embedded.dataDir}${embedded.owned ? ' (started for this command)' : ''}; set DATABASE_URL to use another\n`);
+  if (embedded.owned && action.name() !== 'migrate') {
+    await setupDatabase(loadConfig(), logger);
+  }
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -43,3 +67,4 @@ try {
     process.exitCode = 1;
   }
 }
+await embedded?.stop();

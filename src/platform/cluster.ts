@@ -85,7 +85,8 @@ export function runClusterPrimary(config: Config, logger: Logger): ClusterPrimar
   const stopped = new Promise<number>((r) => (resolveStopped = r));
 
   const fork = (role: ClusterRole): void => {
-    const worker = cluster.fork({ [CLUSTER_ROLE_ENV]: role, ROLE: role });
+    // the database the primary was given or started (the embedded one has no DATABASE_URL in the environment)
+    const worker = cluster.fork({ [CLUSTER_ROLE_ENV]: role, ROLE: role, DATABASE_URL: config.DATABASE_URL });
     roles.set(worker, role);
     worker.on('message', (m: unknown) => {
       if (!isMetricsMessage(m) || m.type !== METRICS_REQ) return;

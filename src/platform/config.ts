@@ -88,7 +88,10 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: int(0, 65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /** unset outside production: `npm start` and the CLI use the embedded PostgreSQL in .data/pg (ADR 0075) */
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/boxoffice'),
+  /** `boxoffice migrate` only: a login that may create roles and schemas, when DATABASE_URL's may not */
+  DATABASE_ADMIN_URL: postgresUrl.optional(),
   DB_POOL_MAX: int(1, 200).default(10),
   DB_ROLE_PREFIX: z
     .string()
@@ -286,6 +289,10 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     throw new ConfigError([...first].map(([variable, message]) => ({ variable, message })));
   }
   const env = parsed.data;
+  if (env.NODE_ENV === 'production' && input['DATABASE_URL'] === undefined) {
+    // the development default (an embedded cluster, or a local server) is never what production means
+    throw new ConfigError([{ variable: 'DATABASE_URL', message: 'is required when NODE_ENV=production (postgres://user:password@host:5432/boxoffice)' }]);
+  }
   if (env.NOTIFICATION_CHANNEL === 'email' && !env.SMTP_URL) {
     throw new ConfigError([{ variable: 'SMTP_URL', message: 'is required when NOTIFICATION_CHANNEL=email' }]);
   }

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { MODULE_SCHEMAS, roleFor, type Config, type ModuleName } from './config.ts';
+import type { Logger } from './logger.ts';
 
 export type { Knex };
 /** A pool or an open transaction: stores take either, so a service can put several writes in one transaction. */
@@ -18,6 +19,72 @@ export interface PoolOptions {
   searchPath?: string;
   max?: number;
   url?: string;
+  /** where knex's own warnings go (default: its console lines); connection failures are reported once per outage */
+  outage?: DatabaseOutage;
+}
+
+/**
+ * SQLSTATEs and socket errors that mean "the database cannot be reached or will not take work now", as
+ * opposed to a bad query: connection exceptions (08xxx), operator intervention (57P01–57P03: shutdown,
+ * crash, still starting), too many connections (53300), and the sockets' own errors.
+ */
+const UNAVAILABLE_STATES = /^(08...|57P0[1-3]|53300)$/;
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|Timeout acquiring a connection|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/** Whether an error (or one it wraps) says the database is unreachable, rather than that a query was wrong. */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_SOCKET.has(e.code) || UNAVAILABLE_STATES.test(e.code))) return true;
+  if (e.name === 'KnexTimeoutError') return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message) && !sqlState(err)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+/**
+ * One log line when the database becomes unreachable and one when it answers again, for every pool of a
+ * process: knex would otherwise print a stack to stdout on every failed acquire (many a second under load),
+ * outside the JSON log.
+ */
+export class DatabaseOutage {
+  private since: number | undefined;
+  private failures = 0;
+  private readonly logger: Logger;
+
+  constructor(logger: Logger) {
+    this.logger = logger;
+  }
+
+  get isDown(): boolean {
+    return this.since !== undefined;
+  }
+
+  failed(err: unknown): void {
+    this.failures++;
+    if (this.since !== undefined) return;
+    this.since = Date.now();
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.error({ err: message }, 'database unreachable; requests that need it answer 503 until it is back');
+  }
+
+  recovered(): void {
+    if (this.since === undefined) return;
+    this.logger.warn({ down_ms: Date.now() - this.since, failed_attempts: this.failures }, 'database reachable again');
+    this.since = undefined;
+    this.failures = 0;
+  }
+
+  /** knex's `log` option: connection noise feeds the outage, anything else is a pino warning */
+  knexLog(): Knex.Config['log'] {
+    const route = (level: 'warn' | 'error' | 'debug') => (message: unknown) => {
+      const text = typeof message === 'string' ? message : String(message);
+      if (/^(Acquire connection error|Connection Error):/.test(text)) this.failed(new Error(text.split('\n')[0]!.replace(/^[^:]+: (Error: )?/, '')));
+      else this.logger[level]({ knex: text }, 'knex');
+    };
+    return { warn: route('warn'), error: route('error'), debug: route('debug'), deprecate: (method: string, alt: string) => this.logger.warn({ method, alternative: alt }, 'knex deprecation') };
+  }
 }
 
 export function createPool(url: string, options: PoolOptions = {}): Knex {
@@ -31,8 +98,21 @@ export function createPool(url: string, options: PoolOptions = {}): Knex {
       ...(startup.length ? { options: startup.join(' ') } : {}),
       application_name: options.role ? `boxoffice:${options.role}` : 'boxoffice',
     },
-    pool: { min: 0, max: options.max ?? 10, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: options.max ?? 10,
+      idleTimeoutMillis: 30_000,
+      ...(options.outage
+        ? {
+            afterCreate: (connection: unknown, done: (err: Error | null, connection: unknown) => void) => {
+              options.outage!.recovered();
+              done(null, connection);
+            },
+          }
+        : {}),
+    },
     acquireConnectionTimeout: 10_000,
+    ...(options.outage ? { log: options.outage.knexLog() } : {}),
   });
 }
 
@@ -48,9 +128,16 @@ export class Databases {
   private readonly pools = new Map<string, Knex>();
 
   private readonly config: DatabasesConfig;
+  private readonly outage: DatabaseOutage | undefined;
 
-  constructor(config: DatabasesConfig) {
+  /** with a logger, knex's connection errors go to it once per outage (DatabaseOutage) */
+  constructor(config: DatabasesConfig, logger?: Logger) {
     this.config = config;
+    this.outage = logger ? new DatabaseOutage(logger.child({ component: 'postgres' })) : undefined;
+  }
+
+  private poolOptions(): Pick<PoolOptions, 'outage'> {
+    return this.outage ? { outage: this.outage } : {};
   }
 
   /**
@@ -64,7 +151,7 @@ export class Databases {
     const key = `${url}#${schema}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = createPool(url, { role: roleFor(this.config, schema), searchPath: schema, max: this.config.DB_POOL_MAX });
+      pool = createPool(url, { role: roleFor(this.config, schema), searchPath: schema, max: this.config.DB_POOL_MAX, ...this.poolOptions() });
       this.pools.set(key, pool);
     }
     return pool;
@@ -85,7 +172,7 @@ export class Databases {
     const key = `side:${schema}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = createPool(this.config.DATABASE_URL, { role: roleFor(this.config, schema), searchPath: schema, max });
+      pool = createPool(this.config.DATABASE_URL, { role: roleFor(this.config, schema), searchPath: schema, max, ...this.poolOptions() });
       this.pools.set(key, pool);
     }
     return pool;
@@ -100,6 +187,7 @@ export class Databases {
         role,
         max: this.config.DB_POOL_MAX,
         ...(searchPath ? { searchPath } : {}),
+        ...this.poolOptions(),
       });
       this.pools.set(role, pool);
     }

@@ -117,3 +117,14 @@ export class ServiceUnavailableError extends DomainError {
     super(503, 'service-unavailable', 'Service unavailable', { detail, extra });
   }
 }
+
+/** The database cannot be reached: a client should retry later, nothing about its request was wrong. */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(retryAfterSeconds = 5) {
+    super(503, 'unavailable', 'Service unavailable', {
+      detail: 'the database is not reachable right now; try again shortly',
+      extra: { retry_after: retryAfterSeconds },
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
+}

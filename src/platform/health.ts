@@ -3,11 +3,19 @@ export type CheckFn = () => Promise<unknown>;
 export interface HealthCheck {
   name: string;
   check: CheckFn;
+  /** false: the process serves without it (a fallback exists); a failure is reported, never makes it unready */
+  critical: boolean;
+}
+
+export interface CheckOptions {
+  critical?: boolean;
 }
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, { status: 'ok' | 'failing'; error?: string; ms: number }>;
+  /** non-critical checks that fail: the process serves, with less (e.g. no cache, per-process throttling) */
+  degraded: string[];
+  checks: Record<string, { status: 'ok' | 'failing' | 'degraded'; error?: string; ms: number }>;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -37,8 +45,13 @@ export class Health {
     this.timeoutMs = timeoutMs;
   }
 
-  register(name: string, check: CheckFn): void {
-    this.checks.push({ name, check });
+  /**
+   * Readiness asks only what the process cannot serve without: a Kubernetes pod that is unready for a
+   * dependency it degrades around would be taken out of service for nothing. Such checks pass
+   * `{ critical: false }` and show as `degraded`.
+   */
+  register(name: string, check: CheckFn, options: CheckOptions = {}): void {
+    this.checks.push({ name, check, critical: options.critical ?? true });
   }
 
   markStarted(): void {
@@ -59,19 +72,21 @@ export class Health {
 
   async readiness(): Promise<ReadinessReport> {
     const results = await Promise.all(
-      this.checks.map(async ({ name, check }) => {
+      this.checks.map(async ({ name, check, critical }) => {
         const t0 = performance.now();
         try {
           await withTimeout(check(), this.timeoutMs);
           return [name, { status: 'ok' as const, ms: Math.round(performance.now() - t0) }] as const;
         } catch (e) {
           const error = e instanceof Error ? e.message : String(e);
-          return [name, { status: 'failing' as const, error, ms: Math.round(performance.now() - t0) }] as const;
+          const status = critical ? ('failing' as const) : ('degraded' as const);
+          return [name, { status, error, ms: Math.round(performance.now() - t0) }] as const;
         }
       }),
     );
     const checks = Object.fromEntries(results);
-    const ready = this.started && !this.draining && results.every(([, r]) => r.status === 'ok');
-    return { ready, checks };
+    const ready = this.started && !this.draining && results.every(([, r]) => r.status !== 'failing');
+    const degraded = results.filter(([, r]) => r.status === 'degraded').map(([name]) => name);
+    return { ready, degraded, checks };
   }
 }

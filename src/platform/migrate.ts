@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import { createPool, sqlState } from './db.ts';
+import { createPool, isDatabaseUnavailable, sqlState } from './db.ts';
 import type { Logger } from './logger.ts';
 
 /** Schemas in the order their migrations run. `legacy` is the old shared tables (in LEGACY_SCHEMA). */
@@ -36,6 +36,8 @@ export interface MigrateOptions {
   dir?: string;
   /** only these schemas (default: all) — e.g. a module's own database holds its schema only */
   schemas?: readonly MigrationSchema[];
+  /** other logins made members of every module role (the app's DATABASE_URL login when migrate runs as DATABASE_ADMIN_URL) */
+  memberLogins?: readonly string[];
 }
 
 export interface MigrateReport {
@@ -153,6 +155,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
         const member = await admin.query('SELECT pg_has_role(current_user, $1, $2) AS ok', [r, 'MEMBER']);
         if (!member.rows[0]?.ok) await admin.query(`GRANT ${quoteIdent(r)} TO CURRENT_USER`);
       });
+      for (const login of options.memberLogins ?? []) {
+        await withRaceRetry(async () => {
+          const member = await admin.query('SELECT pg_has_role($1, $2, $3) AS ok', [login, r, 'MEMBER']);
+          if (!member.rows[0]?.ok) await admin.query(`GRANT ${quoteIdent(r)} TO ${quoteIdent(login)}`);
+        });
+      }
     }
     for (const name of MIGRATION_SCHEMAS) {
       if (options.schemas && !options.schemas.includes(name)) continue;
@@ -186,4 +194,37 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
     await admin.end();
   }
   return { applied };
+}
+
+/**
+ * What `boxoffice migrate` needs, said when the server refuses it: a bare ECONNREFUSED or "permission
+ * denied" does not tell an operator which login to use or how to pass it. Undefined for other errors.
+ */
+export function explainMigrateFailure(err: unknown, urls: { databaseUrl: string; adminUrl?: string | undefined }): string | undefined {
+  const used = new URL(urls.adminUrl ?? urls.databaseUrl);
+  const variable = urls.adminUrl ? 'DATABASE_ADMIN_URL' : 'DATABASE_URL';
+  const where = `${used.hostname}:${used.port || 5432}`;
+  const login = decodeURIComponent(used.username) || '(the default user)';
+  const reason = err instanceof Error ? err.message : String(err);
+  const needs =
+    'migrate needs a login that may create roles and schemas (CREATEROLE and CREATE on the database, or a superuser); ' +
+    'give it as DATABASE_ADMIN_URL=postgres://admin:password@host:5432/boxoffice — the app keeps using DATABASE_URL, ' +
+    'whose login migrate makes a member of the module roles';
+  const state = sqlState(err);
+  if (state === '28P01' || state === '28000') {
+    return `PostgreSQL at ${where} refused the login ${login} from ${variable} (${reason}). ${needs}`;
+  }
+  if (state === '42501') {
+    return `the login ${login} from ${variable} is not allowed to set up the database (${reason}). ${needs}`;
+  }
+  if (state === '3D000') {
+    return `the database ${used.pathname.slice(1)} does not exist and ${login} could not create it (${reason}). ${needs}`;
+  }
+  if (isDatabaseUnavailable(err)) {
+    return (
+      `cannot reach PostgreSQL at ${where} from ${variable} (${reason}): start it or correct the URL. ` +
+      'Outside production, leave DATABASE_URL unset and `npm start` / `npx boxoffice` use the embedded PostgreSQL in .data/pg'
+    );
+  }
+  return undefined;
 }

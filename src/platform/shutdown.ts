@@ -24,6 +24,8 @@ export interface ShutdownResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** a bound raced against work: it must not itself keep a CLI process alive once the work is done */
+const bound = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
  * Graceful stop: report not-ready, stop accepting, let in-flight requests finish, then close workers,
@@ -47,7 +49,7 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<Shutdo
     logger.warn({ inFlight: options.inFlight() }, 'shutdown bound reached with requests in flight; closing them');
   }
   server?.closeAllConnections();
-  await Promise.race([closed, sleep(Math.max(0, deadline - Date.now()))]);
+  await Promise.race([closed, bound(Math.max(0, deadline - Date.now()))]);
 
   let clean = !forcedConnections;
   for (const hook of options.hooks) {
@@ -55,7 +57,7 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<Shutdo
     try {
       await Promise.race([
         hook.run(),
-        sleep(left).then(() => {
+        bound(left).then(() => {
           throw new Error(`${hook.name} did not stop within ${left} ms`);
         }),
       ]);

@@ -53,8 +53,8 @@ test('METRICS_PORT and METRICS_TOKEN together: the own port wants the token too'
 });
 
 test('configuration: production without either serves metrics on their own port; PORT cannot be shared', (t) => {
-  t.is(loadConfig({ NODE_ENV: 'production' }).METRICS_PORT, PRODUCTION_METRICS_PORT);
-  t.is(loadConfig({ NODE_ENV: 'production', METRICS_TOKEN: TOKEN }).METRICS_PORT, undefined);
+  t.is(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/boxoffice' }).METRICS_PORT, PRODUCTION_METRICS_PORT);
+  t.is(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/boxoffice', METRICS_TOKEN: TOKEN }).METRICS_PORT, undefined);
   t.is(loadConfig({ NODE_ENV: 'development' }).METRICS_PORT, undefined);
   const clash = t.throws(() => loadConfig({ PORT: '9100', METRICS_PORT: '9100' }), { instanceOf: ConfigError });
   t.is(clash?.problems[0]?.variable, 'METRICS_PORT');

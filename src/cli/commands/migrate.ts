@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { explainMigrateFailure } from '../../platform/migrate.ts';
 import { setupDatabase } from '../../setup-database.ts';
-import { cliContext } from '../context.ts';
+import { cliContext, CliError } from '../context.ts';
 
 export function registerMigrate(program: Command): void {
   program
@@ -8,7 +9,10 @@ export function registerMigrate(program: Command): void {
     .description('create the roles and schemas and apply every pending migration (idempotent)')
     .action(async () => {
       const { config, logger, out } = cliContext();
-      const report = await setupDatabase(config, logger);
+      const report = await setupDatabase(config, logger).catch((err: unknown) => {
+        const explained = explainMigrateFailure(err, { databaseUrl: config.DATABASE_URL, adminUrl: config.DATABASE_ADMIN_URL });
+        throw explained ? new CliError(explained) : err;
+      });
       let total = 0;
       for (const [schema, files] of Object.entries(report.applied)) {
         total += files.length;

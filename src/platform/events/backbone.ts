@@ -83,7 +83,8 @@ export function createEventBackbone(options: EventBackboneOptions): EventBackbon
     reconnectMs: config.AMQP_RECONNECT_MS,
     heartbeatSeconds: config.AMQP_HEARTBEAT_SECONDS,
   });
-  options.health.register('rabbitmq', () => broker.check());
+  // not critical: the outboxes keep events until the broker is back, requests are served meanwhile
+  options.health.register('rabbitmq', () => broker.check(), { critical: false });
 
   const withOutbox = hosted.filter((m) => m.outbox);
   const publisher = withOutbox.length

@@ -1,4 +1,4 @@
-import type { Knex } from '../db.ts';
+import { isDatabaseUnavailable, type Knex } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import type { Worker } from '../module.ts';
 import type { EventMetrics } from './event-metrics.ts';
@@ -128,7 +128,7 @@ export class OutboxRelay implements Worker {
         this.failures = r.failed > 0 ? this.failures + 1 : 0;
       } catch (err) {
         this.failures++;
-        this.o.logger.warn({ err, schema: this.o.schema }, 'outbox relay batch failed');
+        this.o.logger[isDatabaseUnavailable(err) ? 'debug' : 'warn']({ err, schema: this.o.schema }, 'outbox relay batch failed');
       }
       if (this.stopping) break;
       if (full) continue;
@@ -183,7 +183,8 @@ export class OutboxRelay implements Worker {
       this.listener = listener;
       await acquired.query(`LISTEN "${outboxChannel(this.o.schema).replace(/"/g, '""')}"`);
     } catch (err) {
-      this.o.logger.warn({ err, schema: this.o.schema }, 'outbox LISTEN failed; polling');
+      // an outage is logged once by the pools (ADR 0076)
+      this.o.logger[isDatabaseUnavailable(err) ? 'debug' : 'warn']({ err, schema: this.o.schema }, 'outbox LISTEN failed; polling');
       if (this.listener?.conn === conn) await this.unlisten();
       else if (conn) await pool.releaseConnection(conn).catch(() => undefined);
     }

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
-import { DomainError, ValidationError, problemType } from '../errors.ts';
+import { isDatabaseUnavailable } from '../db.ts';
+import { DatabaseUnavailableError, DomainError, ValidationError, problemType } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 const PROBLEM = 'application/problem+json';
@@ -49,9 +50,14 @@ export function errorMiddleware(logger: Logger) {
         });
       }
     } catch (raw) {
-      const err = raw instanceof ZodError ? ValidationError.fromZod(raw) : raw;
-      if (err instanceof DomainError) {
+      // a database outage is the client's 503 to retry, not our 500; the pools log the outage once (DatabaseOutage)
+      const err = raw instanceof ZodError ? ValidationError.fromZod(raw) : !(raw instanceof DomainError) && isDatabaseUnavailable(raw) ? new DatabaseUnavailableError() : raw;
+      if (err instanceof DatabaseUnavailableError) {
+        logger.debug({ err: raw }, 'database unavailable');
+      } else if (err instanceof DomainError) {
         if (err.status >= 500) logger.error({ err }, err.message);
+      }
+      if (err instanceof DomainError) {
         writeProblem(
           ctx,
           err.status,

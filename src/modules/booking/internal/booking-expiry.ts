@@ -1,4 +1,4 @@
-import type { Knex } from '../../../platform/db.ts';
+import { isDatabaseUnavailable, type Knex } from '../../../platform/db.ts';
 import { transactionWithRetry } from '../../../platform/db-retry.ts';
 import { buildEnvelope } from '../../../platform/events/envelope.ts';
 import { appendToOutbox } from '../../../platform/events/outbox.ts';
@@ -56,7 +56,9 @@ export function createExpirySweeper(deps: ExpiryDeps, intervalMs: number): Worke
     try {
       while (!stopped && (await expireDue(deps)) === 100);
     } catch (err) {
-      deps.logger.error({ err }, 'expiry sweep failed; will try again');
+      // an outage is logged once by the pools (ADR 0076), not once a second here
+      if (isDatabaseUnavailable(err)) deps.logger.debug({ err }, 'expiry sweep: database unavailable; will try again');
+      else deps.logger.error({ err }, 'expiry sweep failed; will try again');
     }
   };
   const schedule = () => {
