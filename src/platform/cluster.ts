@@ -45,6 +45,8 @@ const isMetricsMessage = (m: unknown): m is MetricsMessage =>
  */
 export function joinClusterMetrics(metrics: Metrics, timeoutMs = 5_000): void {
   AggregatorRegistry.setRegistries([metrics.registry]);
+  // prom-client answers the primary's collection only once an AggregatorRegistry was made in this process
+  new AggregatorRegistry();
   const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   let next = 0;
   process.on('message', (m: unknown) => {

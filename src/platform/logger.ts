@@ -7,7 +7,7 @@ export type { Logger };
 export function createLogger(level: LevelWithSilent, bindings: Record<string, unknown> = {}): Logger {
   return pino({
     level,
-    base: { service: 'boxoffice', ...bindings },
+    base: { service: 'boxoffice', pid: process.pid, ...bindings },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: {
