@@ -17,6 +17,8 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { ModuleHost, type BoxofficeModule, type PlatformDeps } from './platform/module.ts';
 import { closeRedis, connectRedis, createRedis, type Redis } from './platform/redis.ts';
+import { parseSentinels } from './platform/redis-options.ts';
+import { createInternalClients } from './platform/http/internal-clients.ts';
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
 import { migrationDashboardMount } from './migration/dashboard/dashboard-mount.ts';
 import { migrationDashboardFor } from './migration/dashboard/dashboard-service.ts';
@@ -73,14 +75,28 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config);
   health.register('postgres', () => databases.ping());
-  const redis = createRedis(config.REDIS_URL, logger);
-  const jobs = createJobPlatform({ redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger, metrics });
-  await connectRedis(redis, logger);
+  // one Redis per distinct URL: REDIS_URL for the platform, <MODULE>_REDIS_URL for a module that has its own
+  const sentinels = parseSentinels(config.REDIS_SENTINELS, config.REDIS_SENTINEL_NAME);
+  const redises = new Map<string, { redis: Redis; jobs: JobPlatform }>();
+  const redisAt = (url: string) => {
+    let r = redises.get(url);
+    if (!r) {
+      r = { redis: createRedis(url, logger, sentinels), jobs: createJobPlatform({ redisUrl: url, sentinels, keyPrefix: config.REDIS_KEY_PREFIX, logger, metrics }) };
+      redises.set(url, r);
+    }
+    return r;
+  };
+  const { redis, jobs } = redisAt(config.REDIS_URL);
+  for (const m of config.MODULES) redisAt(config.moduleRedisUrls[m]);
+  await Promise.all([...redises.values()].map((r) => connectRedis(r.redis, logger)));
   // Redis is one dependency with two clients: node-redis (app code) and BullMQ's ioredis (jobs)
   health.register('redis', async () => {
-    await redis.ping();
-    await jobs.ping();
+    for (const r of redises.values()) {
+      await r.redis.ping();
+      await r.jobs.ping();
+    }
   });
+  const closeRedises = async () => void (await Promise.allSettled([...redises.values()].flatMap((r) => [r.jobs.close(), closeRedis(r.redis)])));
   const flags = createFlags({
     url: config.UNLEASH_URL,
     apiToken: config.UNLEASH_API_TOKEN,
@@ -104,6 +120,17 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     secret: loadInternalApiSecret({ secret: config.INTERNAL_API_SECRET, keysDir: config.JWT_KEYS_DIR, production: config.NODE_ENV === 'production' }),
     caller: config.MODULES.join(','),
   });
+  const clients = createInternalClients({
+    credential: serviceCredential,
+    metrics,
+    health,
+    settings: {
+      timeoutMs: config.INTERNAL_HTTP_TIMEOUT_MS,
+      retries: config.INTERNAL_HTTP_RETRIES,
+      circuitThreshold: config.INTERNAL_CIRCUIT_THRESHOLD,
+      halfOpenAfterMs: config.INTERNAL_CIRCUIT_HALF_OPEN_MS,
+    },
+  });
   const authenticator = new Authenticator({
     local: new TokenVerifier({
       jwks: () => authFacade().getJwks(),
@@ -112,6 +139,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       legacySecret: () => legacySecret,
       acceptHs256: () => flags.isEnabled('accept_legacy_hs256_tokens'),
       cacheTtlMs: config.JWKS_CACHE_SECONDS * 1000,
+      unknownKidRefetchMs: config.JWKS_REFETCH_COOLDOWN_SECONDS * 1000,
     }),
     remote: (token) => authFacade().verifyToken(token),
     useLocal: () => flags.isEnabled('use_local_jwt'),
@@ -125,11 +153,12 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     logger: logger.child({ module }),
     db: databases.forModule(module),
     databases,
-    redis,
+    // its own Redis when <MODULE>_REDIS_URL says so (holds, caches, throttles and its queues)
+    redis: redisAt(config.moduleRedisUrls[module]).redis,
     flags,
     metrics,
     authenticator,
-    jobs,
+    jobs: redisAt(config.moduleRedisUrls[module]).jobs,
     stores: strangler.router,
   });
   const modules: BoxofficeModule[] = [];
@@ -142,7 +171,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       facades[name] = module.facade as FacadeOf[N];
       modules.push(module);
     } else if (entry.remote && config.serviceUrls[name]) {
-      facades[name] = entry.remote(config.serviceUrls[name], serviceCredential);
+      facades[name] = entry.remote(clients.for(name, config.serviceUrls[name]));
     }
   }
   try {
@@ -150,7 +179,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     if (!facades.auth) throw new MissingFacadeError('SERVICE_URL_AUTH is required when MODULES does not include auth');
   } catch (err) {
     // a module that cannot be built (e.g. no signing keys in production) must not leave connections open
-    await Promise.allSettled([flags.close(), jobs.close(), closeRedis(redis), databases.closeAll()]);
+    await Promise.allSettled([flags.close(), closeRedises(), databases.closeAll()]);
     throw err;
   }
 
@@ -232,9 +261,9 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
           ...(metricsServer ? [{ name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer.close(() => resolve()), metricsServer.closeAllConnections())) }] : []),
           { name: 'modules', run: () => host.stop() },
           { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
-          { name: 'jobs', run: () => jobs.close() },
+          { name: 'jobs', run: async () => void (await Promise.allSettled([...redises.values()].map((r) => r.jobs.close()))) },
           { name: 'flags', run: () => flags.close() },
-          { name: 'redis', run: () => closeRedis(redis) },
+          { name: 'redis', run: async () => void (await Promise.allSettled([...redises.values()].map((r) => closeRedis(r.redis)))) },
           { name: 'postgres', run: () => databases.closeAll() },
         ],
       });

@@ -3,11 +3,13 @@ export type CheckFn = () => Promise<unknown>;
 export interface HealthCheck {
   name: string;
   check: CheckFn;
+  /** false: a failure is reported as `degraded` and does not make the process unready */
+  critical: boolean;
 }
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, { status: 'ok' | 'failing'; error?: string; ms: number }>;
+  checks: Record<string, { status: 'ok' | 'failing' | 'degraded'; error?: string; ms: number }>;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -37,8 +39,12 @@ export class Health {
     this.timeoutMs = timeoutMs;
   }
 
-  register(name: string, check: CheckFn): void {
-    this.checks.push({ name, check });
+  /**
+   * A readiness check. `critical: false` is for what the process can serve without (a remote module
+   * behind an open circuit): shown in the body, never a reason to take the pod out of the load balancer.
+   */
+  register(name: string, check: CheckFn, options: { critical?: boolean } = {}): void {
+    this.checks.push({ name, check, critical: options.critical ?? true });
   }
 
   markStarted(): void {
@@ -59,19 +65,19 @@ export class Health {
 
   async readiness(): Promise<ReadinessReport> {
     const results = await Promise.all(
-      this.checks.map(async ({ name, check }) => {
+      this.checks.map(async ({ name, check, critical }) => {
         const t0 = performance.now();
         try {
           await withTimeout(check(), this.timeoutMs);
           return [name, { status: 'ok' as const, ms: Math.round(performance.now() - t0) }] as const;
         } catch (e) {
           const error = e instanceof Error ? e.message : String(e);
-          return [name, { status: 'failing' as const, error, ms: Math.round(performance.now() - t0) }] as const;
+          return [name, { status: critical ? ('failing' as const) : ('degraded' as const), error, ms: Math.round(performance.now() - t0) }] as const;
         }
       }),
     );
     const checks = Object.fromEntries(results);
-    const ready = this.started && !this.draining && results.every(([, r]) => r.status === 'ok');
+    const ready = this.started && !this.draining && results.every(([, r]) => r.status !== 'failing');
     return { ready, checks };
   }
 }

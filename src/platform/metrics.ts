@@ -1,10 +1,12 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L>;
+  /** a gauge whose value is read when /metrics is scraped (`collect` sets it) */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: (gauge: Gauge<L>) => void): Gauge<L>;
 }
 
 /** One registry per process (or per test app): default process metrics plus the HTTP histogram. */
@@ -30,6 +32,11 @@ export function createMetrics(): Metrics {
       const existing = registry.getSingleMetric(name);
       if (existing) return existing as Histogram<(typeof labelNames)[number]>;
       return new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) });
+    },
+    gauge(name, help, labelNames, collect) {
+      const existing = registry.getSingleMetric(name);
+      if (existing) return existing as Gauge<(typeof labelNames)[number]>;
+      return new Gauge({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
     },
   };
 }

@@ -109,7 +109,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const report = await health.readiness();
     if (!report.ready) {
       const failing = Object.entries(report.checks)
-        .filter(([, c]) => c.status !== 'ok')
+        .filter(([, c]) => c.status === 'failing')
         .map(([name]) => name);
       const reason = health.isDraining
         ? 'shutting down'
