@@ -19,7 +19,7 @@ test.after.always(async () => {
 
 movieFacadeContract(test, 'in-process adapter', () => ({ facade: host.app.movie!.facade, host, admin }));
 const credential = (secret = TEST_INTERNAL_API_SECRET) => new ServiceCredential({ secret, caller: 'booking' });
-const client = (baseUrl: string, secret?: string) => new InternalClient({ target: 'movie', baseUrl, credential: credential(secret), timeoutMs: 500, retries: 0 });
+const client = (baseUrl: string, secret?: string) => new InternalClient({ target: 'movie', baseUrl, credential: credential(secret), retries: 0 });
 movieFacadeContract(test, 'remote adapter (HTTP)', () => ({ facade: createRemoteMovieFacade(client(host.url)), host, admin }));
 
 test('remote adapter: a movie service that does not answer is a 503 error, not "no such showtime"', async (t) => {
