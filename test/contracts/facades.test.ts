@@ -6,6 +6,8 @@ import { ServiceCredential } from '../../src/platform/auth/service-credential.ts
 import { ServiceUnavailableError } from '../../src/platform/errors.ts';
 import { InternalClient } from '../../src/platform/http/internal-client.ts';
 import { startTestApp, TEST_INTERNAL_API_SECRET, type TestApp } from '../helpers/app.ts';
+import { forgeUsers } from '../helpers/catalog.ts';
+import { legacyBooking, legacyDb, pay } from '../modules/payment/fixtures.ts';
 import { authFacadeContract } from './auth-facade.contract.ts';
 import { bookingFacadeContract } from './booking-facade.contract.ts';
 import { paymentFacadeContract } from './payment-facade.contract.ts';
@@ -35,4 +37,22 @@ test('remote adapters with another deployment\'s credential: refused by the inte
   const id = '00000000-0000-4000-8000-000000000000';
   await t.throwsAsync(createRemoteBookingFacade(client('booking', other)).getBookingForPayment(id), { instanceOf: ServiceUnavailableError, message: /booking service answered 401/ });
   await t.throwsAsync(createRemotePaymentFacade(client('payment', other)).getPayment(id), { instanceOf: ServiceUnavailableError, message: /payment service answered 401/ });
+});
+
+test('a payment process without booking asks booking over HTTP (SERVICE_URL_BOOKING) for a booking whose snapshot is late', async (t) => {
+  const split = await startTestApp({
+    db: host.db,
+    env: {
+      ROLE: 'web', MODULES: 'payment', SERVICE_URL_AUTH: host.url, SERVICE_URL_BOOKING: host.url,
+      FLAGS_BOOTSTRAP: 'use_booking_snapshot=true,use_rs256_tokens=true', PAYMENT_SNAPSHOT_WAIT_MS: '100',
+    },
+  });
+  t.teardown(() => split.stop());
+  const [user] = await forgeUsers(host, 1);
+  // written straight into booking's store: no booking.created event, so payment has no snapshot of it
+  const b = await legacyBooking(legacyDb(host), { userId: user!.id, totalPrice: '77000.00' });
+  const res = await pay(split, { token: user!.token, bookingId: b.bookingId });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  t.like(res.body, { amount: '77000.00', booking_id: b.bookingId });
+  t.regex(await split.app.metrics.registry.getSingleMetricAsString('payment_booking_snapshot_waits_total'), /result="asked_booking"\} 1/);
 });

@@ -93,3 +93,11 @@ test('the circuit to a service opens while it is cut off (fast 503s, gauge, read
   t.is(await gauge(), '0');
   t.like((await api(split.url, 'GET', '/health/ready')).body.checks['service:movie'], { status: 'ok' });
 });
+
+test('a process without INTERNAL_API_SECRET gets a 503 naming the service, and calls nothing', async (t) => {
+  const up = await target(200);
+  t.teardown(() => up.close());
+  const client = new InternalClient({ target: 'booking', baseUrl: up.url, credential: new ServiceCredential({ secret: undefined, caller: 'payment' }) });
+  await t.throwsAsync(client.get('/internal/v1/booking/x', ok), { instanceOf: ServiceUnavailableError, message: /booking service cannot be called: INTERNAL_API_SECRET/ });
+  t.is(up.hits['GET'], undefined);
+});

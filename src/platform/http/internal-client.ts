@@ -89,7 +89,12 @@ export class InternalClient {
     const signed = options.signed ?? path.startsWith('/internal/');
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (signed) headers['authorization'] = `Bearer ${await this.credential().token()}`;
+    try {
+      // minted once per minute or so, outside the policies: a missing secret is a misconfiguration, not an outage
+      if (signed) headers['authorization'] = `Bearer ${await this.credential().token()}`;
+    } catch (err) {
+      throw this.unavailable(`cannot be called: ${err instanceof Error ? err.message : String(err)}`);
+    }
     try {
       return await policy.execute(async ({ signal }) => {
         const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -136,7 +141,7 @@ export class InternalClient {
   }
 
   private credential(): ServiceCredential {
-    if (!this.options.credential) throw new Error(`no service credential to call the ${this.target} service's internal API`);
+    if (!this.options.credential) throw new Error('this process has no service credential');
     return this.options.credential;
   }
 }
