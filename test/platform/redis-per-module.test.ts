@@ -1,9 +1,16 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { createClient } from 'redis';
 import { loadConfig } from '../../src/platform/config.ts';
 import { ioredisOptions, nodeRedisOptions, parseSentinels } from '../../src/platform/redis-options.ts';
 import { api, startTestApp } from '../helpers/app.ts';
 import { adminToken, createCatalog, forgeUsers } from '../helpers/catalog.ts';
+import { waitFor } from '../helpers/events.ts';
 
 const SOCKET = { connectTimeout: 3_000, reconnectStrategy: () => 100 };
 
@@ -50,4 +57,53 @@ test('a booking with its own Redis keeps its seat holds there, not in the shared
   t.is(await shared.exists(key), 0, 'and not in REDIS_URL');
   const ready = await api(app.url, 'GET', '/health/ready');
   t.is(ready.status, 200);
+});
+
+/** A real Redis Sentinel (redis-server --sentinel) watching the test Redis under a master name of its own. */
+async function startSentinel(): Promise<{ port: number; name: string; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const name = `bo-t-${randomBytes(4).toString('hex')}`;
+  const dir = await mkdtemp(join(tmpdir(), 'bo-sentinel-'));
+  // sentinel rewrites its config file, so it gets a writable one of its own
+  await writeFile(join(dir, 'sentinel.conf'), `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 6379 1\n`);
+  const child = spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel'], { stdio: 'ignore' });
+  const sentinel = createClient({ url: `redis://127.0.0.1:${port}` });
+  sentinel.on('error', () => undefined);
+  await waitFor('the sentinel answers and knows the master', async () => {
+    if (!sentinel.isOpen) await sentinel.connect().catch(() => undefined);
+    const master = await sentinel.sendCommand(['SENTINEL', 'get-master-addr-by-name', name]).catch(() => undefined);
+    return Array.isArray(master) && master[1] === '6379';
+  });
+  return {
+    port,
+    name,
+    async stop() {
+      sentinel.destroy();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('through a real Sentinel: the app finds the master for node-redis and BullMQ, and is ready', async (t) => {
+  const sentinel = await startSentinel();
+  t.teardown(() => sentinel.stop());
+  // the URL's host is a name that resolves nowhere: only the sentinel can lead to the server
+  const app = await startTestApp({ env: { REDIS_URL: 'redis://nowhere.invalid:6379', REDIS_SENTINELS: `127.0.0.1:${sentinel.port}`, REDIS_SENTINEL_NAME: sentinel.name } });
+  t.teardown(() => app.stop());
+  const ready = await api(app.url, 'GET', '/health/ready');
+  t.is(ready.status, 200, JSON.stringify(ready.body));
+  t.is(ready.body.checks.redis.status, 'ok');
+  const key = `${app.env['REDIS_KEY_PREFIX']}sentinel-probe`;
+  await app.app.redis.set(key, 'via-sentinel', { PX: 60_000 });
+  const direct = createClient({ url: 'redis://127.0.0.1:6379' });
+  await direct.connect();
+  t.teardown(() => direct.close().then(() => undefined));
+  t.is(await direct.get(key), 'via-sentinel');
 });
