@@ -12,12 +12,12 @@ import { createAdminSession } from './platform/http/admin-session.ts';
 import { createHttpApp, type HttpApp } from './platform/http/app.ts';
 import { createMetricsServer } from './platform/http/metrics-endpoint.ts';
 import { bullBoardMount } from './platform/jobs/bull-board.ts';
-import { createJobPlatform, type JobPlatform } from './platform/jobs/job-platform.ts';
+import type { JobPlatform } from './platform/jobs/job-platform.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { ModuleHost, type BoxofficeModule, type PlatformDeps } from './platform/module.ts';
-import { closeRedis, connectRedis, createRedis, type Redis } from './platform/redis.ts';
-import { parseSentinels } from './platform/redis-options.ts';
+import type { Redis } from './platform/redis.ts';
+import { RedisConnections } from './platform/redis-connections.ts';
 import { createInternalClients } from './platform/http/internal-clients.ts';
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
 import { migrationDashboardMount } from './migration/dashboard/dashboard-mount.ts';
@@ -75,28 +75,12 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config);
   health.register('postgres', () => databases.ping());
-  // one Redis per distinct URL: REDIS_URL for the platform, <MODULE>_REDIS_URL for a module that has its own
-  const sentinels = parseSentinels(config.REDIS_SENTINELS, config.REDIS_SENTINEL_NAME);
-  const redises = new Map<string, { redis: Redis; jobs: JobPlatform }>();
-  const redisAt = (url: string) => {
-    let r = redises.get(url);
-    if (!r) {
-      r = { redis: createRedis(url, logger, sentinels), jobs: createJobPlatform({ redisUrl: url, sentinels, keyPrefix: config.REDIS_KEY_PREFIX, logger, metrics }) };
-      redises.set(url, r);
-    }
-    return r;
-  };
-  const { redis, jobs } = redisAt(config.REDIS_URL);
-  for (const m of config.MODULES) redisAt(config.moduleRedisUrls[m]);
-  await Promise.all([...redises.values()].map((r) => connectRedis(r.redis, logger)));
-  // Redis is one dependency with two clients: node-redis (app code) and BullMQ's ioredis (jobs)
-  health.register('redis', async () => {
-    for (const r of redises.values()) {
-      await r.redis.ping();
-      await r.jobs.ping();
-    }
-  });
-  const closeRedises = async () => void (await Promise.allSettled([...redises.values()].flatMap((r) => [r.jobs.close(), closeRedis(r.redis)])));
+  // REDIS_URL, and <MODULE>_REDIS_URL for a hosted module with a Redis of its own
+  const redises = new RedisConnections({ config, logger, metrics });
+  const { redis, jobs } = redises.shared;
+  await redises.connect();
+  // Redis is one dependency with two clients each: node-redis (app code) and BullMQ's ioredis (jobs)
+  health.register('redis', () => redises.ping());
   const flags = createFlags({
     url: config.UNLEASH_URL,
     apiToken: config.UNLEASH_API_TOKEN,
@@ -154,11 +138,11 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     db: databases.forModule(module),
     databases,
     // its own Redis when <MODULE>_REDIS_URL says so (holds, caches, throttles and its queues)
-    redis: redisAt(config.moduleRedisUrls[module]).redis,
+    redis: redises.forModule(module).redis,
     flags,
     metrics,
     authenticator,
-    jobs: redisAt(config.moduleRedisUrls[module]).jobs,
+    jobs: redises.forModule(module).jobs,
     stores: strangler.router,
   });
   const modules: BoxofficeModule[] = [];
@@ -179,7 +163,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     if (!facades.auth) throw new MissingFacadeError('SERVICE_URL_AUTH is required when MODULES does not include auth');
   } catch (err) {
     // a module that cannot be built (e.g. no signing keys in production) must not leave connections open
-    await Promise.allSettled([flags.close(), closeRedises(), databases.closeAll()]);
+    await Promise.allSettled([flags.close(), redises.closeJobs().then(() => redises.closeClients()), databases.closeAll()]);
     throw err;
   }
 
@@ -261,9 +245,9 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
           ...(metricsServer ? [{ name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer.close(() => resolve()), metricsServer.closeAllConnections())) }] : []),
           { name: 'modules', run: () => host.stop() },
           { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
-          { name: 'jobs', run: async () => void (await Promise.allSettled([...redises.values()].map((r) => r.jobs.close()))) },
+          { name: 'jobs', run: () => redises.closeJobs() },
           { name: 'flags', run: () => flags.close() },
-          { name: 'redis', run: async () => void (await Promise.allSettled([...redises.values()].map((r) => closeRedis(r.redis)))) },
+          { name: 'redis', run: () => redises.closeClients() },
           { name: 'postgres', run: () => databases.closeAll() },
         ],
       });
