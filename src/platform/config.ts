@@ -190,7 +190,7 @@ export const envSchema = z.object({
   SERVICE_URL_PAYMENT: z.string().url().optional(),
   SERVICE_URL_NOTIFICATION: z.string().url().optional(),
   /** calls to another module's process (ADR 0065): one attempt's deadline, extra tries of a GET, and the circuit */
-  INTERNAL_HTTP_TIMEOUT_MS: int(50, 60_000).default(2_000),
+  INTERNAL_HTTP_TIMEOUT_MS: int(50, 60_000).default(3_000),
   INTERNAL_HTTP_RETRIES: int(0, 5).default(2),
   INTERNAL_CIRCUIT_THRESHOLD: int(1, 1_000).default(5),
   INTERNAL_CIRCUIT_HALF_OPEN_MS: int(100, 600_000).default(5_000),

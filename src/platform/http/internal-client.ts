@@ -68,7 +68,7 @@ export class InternalClient {
       halfOpenAfter: options.halfOpenAfterMs ?? 5_000,
       breaker: new ConsecutiveBreaker(options.circuitThreshold ?? 5),
     });
-    const perAttempt = timeout(options.timeoutMs ?? 2_000, TimeoutStrategy.Aggressive);
+    const perAttempt = timeout(options.timeoutMs ?? 3_000, TimeoutStrategy.Aggressive);
     this.once = wrap(this.breaker, perAttempt);
     // an open circuit is an answer, not a failure to try again
     const again = retry(handleWhen((err) => !(err instanceof BrokenCircuitError)), {
