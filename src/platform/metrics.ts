@@ -5,8 +5,11 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L>;
-  /** a gauge whose value is read when /metrics is scraped (`collect` sets it) */
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: (gauge: Gauge<L>) => void): Gauge<L>;
+  /**
+   * A gauge whose value is read when /metrics is scraped (`collect` sets it). `aggregator`: how the values
+   * of several processes of one pod are combined when their metrics are summed up (prom-client's cluster aggregation).
+   */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], options?: { collect?: (gauge: Gauge<L>) => void; aggregator?: 'sum' | 'max' | 'min' | 'average' }): Gauge<L>;
 }
 
 /** One registry per process (or per test app): default process metrics plus the HTTP histogram. */
@@ -33,10 +36,11 @@ export function createMetrics(): Metrics {
       if (existing) return existing as Histogram<(typeof labelNames)[number]>;
       return new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) });
     },
-    gauge(name, help, labelNames, collect) {
+    gauge(name, help, labelNames, options = {}) {
       const existing = registry.getSingleMetric(name);
       if (existing) return existing as Gauge<(typeof labelNames)[number]>;
-      return new Gauge({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
+      const { collect, aggregator } = options;
+      return new Gauge({ name, help, labelNames, registers: [registry], ...(aggregator ? { aggregator } : {}), ...(collect ? { collect() { collect(this); } } : {}) });
     },
   };
 }

@@ -21,8 +21,12 @@ export interface InternalClients {
  */
 export function createInternalClients(options: { credential: ServiceCredential; metrics: Metrics; health: Health; settings?: InternalClientSettings }): InternalClients {
   const clients = new Map<string, InternalClient>();
-  options.metrics.gauge('internal_circuit_state', 'Circuit breaker per called service: 0 closed, 1 half-open, 2 open', ['target'], (gauge) => {
-    for (const c of clients.values()) gauge.set({ target: c.target }, CIRCUIT_GAUGE_VALUE[c.state]);
+  options.metrics.gauge('internal_circuit_state', 'Circuit breaker per called service: 0 closed, 1 half-open, 2 open', ['target'], {
+    collect: (gauge) => {
+      for (const c of clients.values()) gauge.set({ target: c.target }, CIRCUIT_GAUGE_VALUE[c.state]);
+    },
+    // several processes of one pod, each with its own circuits: the worst one is the pod's state, never a sum
+    aggregator: 'max',
   });
   return {
     for(target, baseUrl) {
