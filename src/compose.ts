@@ -12,11 +12,13 @@ import { createAdminSession } from './platform/http/admin-session.ts';
 import { createHttpApp, type HttpApp } from './platform/http/app.ts';
 import { createMetricsServer } from './platform/http/metrics-endpoint.ts';
 import { bullBoardMount } from './platform/jobs/bull-board.ts';
-import { createJobPlatform, type JobPlatform } from './platform/jobs/job-platform.ts';
+import type { JobPlatform } from './platform/jobs/job-platform.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { ModuleHost, type BoxofficeModule, type PlatformDeps } from './platform/module.ts';
-import { closeRedis, connectRedis, createRedis, type Redis } from './platform/redis.ts';
+import type { Redis } from './platform/redis.ts';
+import { RedisConnections } from './platform/redis-connections.ts';
+import { createInternalClients } from './platform/http/internal-clients.ts';
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
 import { migrationDashboardMount } from './migration/dashboard/dashboard-mount.ts';
 import { migrationDashboardFor } from './migration/dashboard/dashboard-service.ts';
@@ -75,15 +77,13 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config, logger);
   health.register('postgres', () => databases.ping());
-  const redis = createRedis(config.REDIS_URL, logger);
-  const jobs = createJobPlatform({ redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger, metrics });
-  await connectRedis(redis, logger);
-  // Redis is one dependency with two clients: node-redis (app code) and BullMQ's ioredis (jobs). Not
+  // REDIS_URL, and <MODULE>_REDIS_URL for a hosted module with a Redis of its own
+  const redises = new RedisConnections({ config, logger, metrics });
+  const { redis, jobs } = redises.shared;
+  await redises.connect();
+  // Redis is one dependency with two clients each: node-redis (app code) and BullMQ's ioredis (jobs). Not
   // critical: seat holds, the catalog cache and login throttling fall back without it (ADR 0076)
-  health.register('redis', async () => {
-    await redis.ping();
-    await jobs.ping();
-  }, { critical: false });
+  health.register('redis', () => redises.ping(), { critical: false });
   const flags = createFlags({
     url: config.UNLEASH_URL,
     apiToken: config.UNLEASH_API_TOKEN,
@@ -107,6 +107,17 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     secret: loadInternalApiSecret({ secret: config.INTERNAL_API_SECRET, keysDir: config.JWT_KEYS_DIR, production: config.NODE_ENV === 'production' }),
     caller: config.MODULES.join(','),
   });
+  const clients = createInternalClients({
+    credential: serviceCredential,
+    metrics,
+    health,
+    settings: {
+      timeoutMs: config.INTERNAL_HTTP_TIMEOUT_MS,
+      retries: config.INTERNAL_HTTP_RETRIES,
+      circuitThreshold: config.INTERNAL_CIRCUIT_THRESHOLD,
+      halfOpenAfterMs: config.INTERNAL_CIRCUIT_HALF_OPEN_MS,
+    },
+  });
   const authenticator = new Authenticator({
     local: new TokenVerifier({
       jwks: () => authFacade().getJwks(),
@@ -115,6 +126,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       legacySecret: () => legacySecret,
       acceptHs256: () => flags.isEnabled('accept_legacy_hs256_tokens'),
       cacheTtlMs: config.JWKS_CACHE_SECONDS * 1000,
+      unknownKidRefetchMs: config.JWKS_REFETCH_COOLDOWN_SECONDS * 1000,
     }),
     remote: (token) => authFacade().verifyToken(token),
     useLocal: () => flags.isEnabled('use_local_jwt'),
@@ -128,11 +140,12 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     logger: logger.child({ module }),
     db: databases.forModule(module),
     databases,
-    redis,
+    // its own Redis when <MODULE>_REDIS_URL says so (holds, caches, throttles and its queues)
+    redis: redises.forModule(module).redis,
     flags,
     metrics,
     authenticator,
-    jobs,
+    jobs: redises.forModule(module).jobs,
     stores: strangler.router,
   });
   const modules: BoxofficeModule[] = [];
@@ -145,7 +158,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
       facades[name] = module.facade as FacadeOf[N];
       modules.push(module);
     } else if (entry.remote && config.serviceUrls[name]) {
-      facades[name] = entry.remote(config.serviceUrls[name], serviceCredential);
+      facades[name] = entry.remote(clients.for(name, config.serviceUrls[name]));
     }
   }
   try {
@@ -153,7 +166,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     if (!facades.auth) throw new MissingFacadeError('SERVICE_URL_AUTH is required when MODULES does not include auth');
   } catch (err) {
     // a module that cannot be built (e.g. no signing keys in production) must not leave connections open
-    await Promise.allSettled([flags.close(), jobs.close(), closeRedis(redis), databases.closeAll()]);
+    await Promise.allSettled([flags.close(), redises.closeJobs().then(() => redises.closeClients()), databases.closeAll()]);
     throw err;
   }
 
@@ -251,9 +264,9 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
           { name: 'modules', run: () => host.stop() },
           { name: 'route proxy', run: () => routeProxy.close() },
           { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
-          { name: 'jobs', run: () => jobs.close() },
+          { name: 'jobs', run: () => redises.closeJobs() },
           { name: 'flags', run: () => flags.close() },
-          { name: 'redis', run: () => closeRedis(redis) },
+          { name: 'redis', run: () => redises.closeClients() },
           { name: 'postgres', run: () => databases.closeAll() },
         ],
       });

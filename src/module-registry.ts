@@ -1,13 +1,13 @@
-import type { ServiceCredential } from './platform/auth/service-credential.ts';
 import type { Config, ModuleName } from './platform/config.ts';
+import type { InternalClient } from './platform/http/internal-client.ts';
 import { MODULE_NAMES } from './platform/config.ts';
 import type { ModuleMapping } from './platform/mapping/aggregate-mapping.ts';
 import type { PlatformDeps } from './platform/module.ts';
 import { createAuthMapping, createAuthModule, createRemoteAuthFacade, type AuthFacade, type AuthModule } from './modules/auth/index.ts';
-import { createBookingMapping, createBookingModule, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
+import { createBookingMapping, createBookingModule, createRemoteBookingFacade, type BookingFacade, type BookingModule } from './modules/booking/index.ts';
 import { createMovieMapping, createMovieModule, createRemoteMovieFacade, type MovieFacade, type MovieModule } from './modules/movie/index.ts';
 import { createNotificationMapping, createNotificationModule, type NotificationFacade, type NotificationModule } from './modules/notification/index.ts';
-import { createPaymentMapping, createPaymentModule, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
+import { createPaymentMapping, createPaymentModule, createRemotePaymentFacade, type PaymentFacade, type PaymentModule } from './modules/payment/index.ts';
 
 /** What each module offers others, and what it is when hosted. */
 export interface FacadeOf {
@@ -39,8 +39,11 @@ export interface ModuleEntry<N extends ModuleName> {
   mapping(config: Config): ModuleMapping;
   /** build it; the facades of modules before it in MODULE_NAMES order are in `facades` */
   create(deps: PlatformDeps, facades: Facades): ModuleOf[N] | Promise<ModuleOf[N]>;
-  /** its facade over HTTP, for a process that does not host it (internal calls carry the service credential) */
-  remote?(baseUrl: string, credential: ServiceCredential): FacadeOf[N];
+  /**
+   * its facade over HTTP (SERVICE_URL_<MODULE>), for a process that does not host it: through this process's
+   * internal client for the module (service credential, deadline, retries of reads, circuit breaker)
+   */
+  remote?(client: InternalClient): FacadeOf[N];
 }
 
 export class MissingFacadeError extends Error {}
@@ -60,14 +63,14 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
     publicPaths: ['/api/v1/auth', '/.well-known/jwks.json'],
     mapping: () => createAuthMapping(),
     create: (deps) => createAuthModule(deps),
-    remote: (url) => createRemoteAuthFacade(url),
+    remote: (client) => createRemoteAuthFacade(client),
   },
   movie: {
     name: 'movie',
     publicPaths: ['/api/v1/movies', '/api/v1/theaters', '/api/v1/showtimes'],
     mapping: (config) => createMovieMapping({ legacySchema: config.LEGACY_SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY }),
     create: (deps) => createMovieModule(deps),
-    remote: (url, credential) => createRemoteMovieFacade(url, credential),
+    remote: (client) => createRemoteMovieFacade(client),
   },
   booking: {
     name: 'booking',
@@ -75,14 +78,17 @@ export const MODULE_REGISTRY: { [N in ModuleName]: ModuleEntry<N> } = {
     mapping: (config) => createBookingMapping({ legacySchema: config.LEGACY_SCHEMA, currency: config.DEFAULT_CURRENCY }),
     create: (deps, facades) =>
       createBookingModule({ ...deps, movie: required(facades.movie, 'SERVICE_URL_MOVIE is required when MODULES includes booking but not movie') }),
+    remote: (client) => createRemoteBookingFacade(client),
   },
   payment: {
     name: 'payment',
     publicPaths: ['/api/v1/payments'],
     mapping: (config) => createPaymentMapping({ defaultCurrency: config.DEFAULT_CURRENCY }),
-    // booking's facade when booking runs here: a payment asks it for a booking whose snapshot is late
+    // booking's facade (hosted here, or remote by SERVICE_URL_BOOKING): a payment asks it for a booking whose snapshot is late
     create: (deps, facades) => createPaymentModule({ ...deps, booking: facades.booking }),
+    remote: (client) => createRemotePaymentFacade(client),
   },
+  // no remote adapter: notification offers other modules nothing (it only consumes events)
   notification: {
     name: 'notification',
     publicPaths: ['/api/v1/notifications'],

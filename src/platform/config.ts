@@ -26,6 +26,11 @@ const bool = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const redisUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL');
+
 const identifier = z
   .string()
   .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)');
@@ -98,11 +103,19 @@ export const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$|^$/, 'must be empty or a lower-case SQL identifier prefix')
     .default('boxoffice_'),
   LEGACY_SCHEMA: identifier.default('public'),
-  REDIS_URL: z
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /** a module's own Redis in a split deployment (its holds, caches, throttles, queues); REDIS_URL otherwise */
+  AUTH_REDIS_URL: redisUrl.optional(),
+  MOVIE_REDIS_URL: redisUrl.optional(),
+  BOOKING_REDIS_URL: redisUrl.optional(),
+  PAYMENT_REDIS_URL: redisUrl.optional(),
+  NOTIFICATION_REDIS_URL: redisUrl.optional(),
+  /** Redis Sentinel: host:port,… of the sentinels; the master's name. The URLs then give only credentials, TLS and database. */
+  REDIS_SENTINELS: z
     .string()
-    .url()
-    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
+    .regex(/^[^,:\s]+:\d{1,5}(,[^,:\s]+:\d{1,5})*$/, 'must be host:port[,host:port…]')
+    .optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
   REDIS_KEY_PREFIX: z.string().max(64).default('bo:'),
   AMQP_URL: z
     .string()
@@ -184,6 +197,11 @@ export const envSchema = z.object({
   SERVICE_URL_BOOKING: z.string().url().optional(),
   SERVICE_URL_PAYMENT: z.string().url().optional(),
   SERVICE_URL_NOTIFICATION: z.string().url().optional(),
+  /** calls to another module's process (ADR 0065): one attempt's deadline, extra tries of a GET, and the circuit */
+  INTERNAL_HTTP_TIMEOUT_MS: int(50, 60_000).default(3_000),
+  INTERNAL_HTTP_RETRIES: int(0, 5).default(2),
+  INTERNAL_CIRCUIT_THRESHOLD: int(1, 1_000).default(5),
+  INTERNAL_CIRCUIT_HALF_OPEN_MS: int(100, 600_000).default(5_000),
   JWT_ISSUER: z.string().min(1).default('boxoffice-auth'),
   JWT_AUDIENCE: z.string().min(1).default('boxoffice-api'),
   ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(900),
@@ -191,6 +209,8 @@ export const envSchema = z.object({
   JWT_KEYS_DIR: z.string().min(1).default('.data/keys'),
   JWT_KEYS_RELOAD_MS: int(100, 3_600_000).default(5_000),
   JWKS_CACHE_SECONDS: int(1, 86_400).default(300),
+  /** a token with a key id not in the cached JWKS refetches it at most this often (a rotation seen early; not a lever for floods) */
+  JWKS_REFETCH_COOLDOWN_SECONDS: int(0, 3_600).default(10),
   LEGACY_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ...securityEnv,
   // movie and booking (issue 3; ADR 0010, 0011)
@@ -256,6 +276,8 @@ export interface Config extends Env {
   /** STORE_<MODULE>: routed by phase (default), or pinned to one side */
   stores: Record<ModuleName, StoreSelection>;
   serviceUrls: Partial<Record<ModuleName, string>>;
+  /** each module's Redis: <MODULE>_REDIS_URL, or REDIS_URL */
+  moduleRedisUrls: Record<ModuleName, string>;
   /** <MODULE>_DATABASE_URL: modules whose own schema lives in a database of its own */
   moduleDatabaseUrls: Partial<Record<ModuleName, string>>;
 }
@@ -314,9 +336,13 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
       throw new ConfigError([{ variable: `STORE_${m.toUpperCase()}`, message: `cannot pin ${m} to its own schema while ${m.toUpperCase()}_DATABASE_URL puts that schema in another database (its transactions live in DATABASE_URL until the module is extracted)` }]);
     }
   }
+  const moduleRedisUrls = Object.fromEntries(
+    MODULE_NAMES.map((m) => [m, env[`${m.toUpperCase() as Uppercase<ModuleName>}_REDIS_URL`] ?? env.REDIS_URL]),
+  ) as Record<ModuleName, string>;
   return {
     ...env,
     moduleDatabaseUrls,
+    moduleRedisUrls,
     stores: {
       auth: env.STORE_AUTH,
       movie: env.STORE_MOVIE,

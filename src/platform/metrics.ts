@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -10,6 +10,11 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L>;
+  /**
+   * A gauge whose value is read when /metrics is scraped (`collect` sets it). `aggregator`: how the values
+   * of several processes of one pod are combined when their metrics are summed up (prom-client's cluster aggregation).
+   */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], options?: { collect?: (gauge: Gauge<L>) => void; aggregator?: 'sum' | 'max' | 'min' | 'average' }): Gauge<L>;
 }
 
 /** One registry per process (or per test app): default process metrics plus the HTTP histogram. */
@@ -36,6 +41,12 @@ export function createMetrics(): Metrics {
       const existing = registry.getSingleMetric(name);
       if (existing) return existing as Histogram<(typeof labelNames)[number]>;
       return new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) });
+    },
+    gauge(name, help, labelNames, options = {}) {
+      const existing = registry.getSingleMetric(name);
+      if (existing) return existing as Gauge<(typeof labelNames)[number]>;
+      const { collect, aggregator } = options;
+      return new Gauge({ name, help, labelNames, registers: [registry], ...(aggregator ? { aggregator } : {}), ...(collect ? { collect() { collect(this); } } : {}) });
     },
   };
 }

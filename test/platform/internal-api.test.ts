@@ -17,6 +17,7 @@ test.after.always(async () => {
   await t0?.stop();
 });
 
+const ANY_ID = '00000000-0000-4000-8000-000000000000';
 const snapshot = () => `/internal/v1/movie/showtimes/${catalog.showtimeId}/snapshot`;
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (extra: Record<string, unknown> = {}) => ({ iss: SERVICE_AUDIENCE, aud: SERVICE_AUDIENCE, sub: 'service:booking', iat: now(), exp: now() + 60, ...extra });
@@ -45,11 +46,15 @@ test('anything else is a 401 problem, before a route or a body is looked at', as
     ['Basic auth', { authorization: `Basic ${Buffer.from(`x:${TEST_INTERNAL_API_SECRET}`).toString('base64')}` }],
     ['the secret itself as a bearer', { authorization: `Bearer ${TEST_INTERNAL_API_SECRET}` }],
   ];
-  for (const [name, headers] of cases) {
-    const res = await api(t0.url, 'GET', snapshot(), { headers });
-    t.is(res.status, 401, name);
-    t.is(res.body.type, 'urn:boxoffice:problem:invalid-service-credential', name);
-    t.notRegex(JSON.stringify(res.body), /showtime_id/, name);
+  // every module's internal endpoint, not only movie's: booking's and payment's facades over HTTP
+  const paths = [snapshot(), `/internal/v1/booking/bookings/${ANY_ID}/for-payment`, `/internal/v1/payment/payments/${ANY_ID}`];
+  for (const path of paths) {
+    for (const [name, headers] of cases) {
+      const res = await api(t0.url, 'GET', path, { headers });
+      t.is(res.status, 401, `${path}: ${name}`);
+      t.is(res.body.type, 'urn:boxoffice:problem:invalid-service-credential', `${path}: ${name}`);
+      t.notRegex(JSON.stringify(res.body), /showtime_id/, name);
+    }
   }
   const unknown = await api(t0.url, 'GET', '/internal/v1/nothing-here');
   t.is(unknown.status, 401, 'unknown internal paths are not told apart from known ones');

@@ -1,7 +1,9 @@
 import { TokenVerifier, type JsonWebKeySet } from '../../platform/auth/jwt-verifier.ts';
 import { loadLegacySecret } from '../../platform/auth/legacy-secret.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
-import { DomainError, ServiceUnavailableError, UnauthorizedError } from '../../platform/errors.ts';
+import { z } from 'zod';
+import { DomainError, UnauthorizedError } from '../../platform/errors.ts';
+import type { InternalClient } from '../../platform/http/internal-client.ts';
 import type { Knex } from '../../platform/db.ts';
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
 import { recordAudit } from './internal/audit-log.ts';
@@ -141,54 +143,47 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
 
 /**
  * The auth facade of a process that does not host auth: JWKS and the old verify call over HTTP to the
- * auth service (SERVICE_URL_AUTH).
+ * auth service (SERVICE_URL_AUTH), through the internal client (deadline, retries of the GETs, circuit).
+ * These are auth's public endpoints: the calls carry the user's token or nothing, not the service credential.
  */
-export function createRemoteAuthFacade(baseUrl: string, timeoutMs = 3_000): AuthFacade {
-  const url = (path: string) => new URL(path, baseUrl).toString();
+export function createRemoteAuthFacade(client: InternalClient): AuthFacade {
   return {
     async getJwks() {
-      const res = await fetch(url('/.well-known/jwks.json'), { signal: AbortSignal.timeout(timeoutMs) });
-      if (!res.ok) throw new ServiceUnavailableError(`auth JWKS answered ${res.status}`);
-      return (await res.json()) as JsonWebKeySet;
+      const jwks = await client.get('/.well-known/jwks.json', jwksSchema);
+      if (!jwks) throw client.unavailable('has no JWKS (404)');
+      return jwks;
     },
     async verifyToken(token) {
-      let res: Response;
-      try {
-        res = await fetch(url('/api/v1/auth/verify'), {
-          headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (err) {
-        throw new ServiceUnavailableError('auth service did not answer the token check', { cause: String(err) });
-      }
+      const res = await client.request('GET', '/api/v1/auth/verify', { headers: { authorization: `Bearer ${token}` } });
       if (res.status === 401) throw new UnauthorizedError('token rejected by the auth service', 'invalid-token');
-      if (!res.ok) throw new DomainError(503, 'service-unavailable', 'Service unavailable', { detail: `auth verify answered ${res.status}` });
-      const body = (await res.json()) as { user_id: string; email: string; roles: Principal['roles']; exp: number };
-      return { userId: body.user_id, email: body.email, roles: body.roles, alg: 'RS256', expiresAt: body.exp };
+      const body = res.status === 200 ? verifySchema.safeParse(parseJson(res.text)) : undefined;
+      if (!body?.success) throw client.unavailable(`answered the token check with ${res.status}`);
+      return { userId: body.data.user_id, email: body.data.email, roles: body.data.roles, alg: 'RS256', expiresAt: body.data.exp };
     },
     async login(credentials, meta) {
-      const post = async (path: string, body: unknown) => {
-        try {
-          return await fetch(url(path), {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-forwarded-for': meta.ip, ...(meta.userAgent ? { 'user-agent': meta.userAgent } : {}) },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-        } catch (err) {
-          throw new ServiceUnavailableError('auth service did not answer the login', { cause: String(err) });
-        }
-      };
-      const res = await post('/api/v1/auth/login', credentials);
+      const headers = { 'x-forwarded-for': meta.ip, ...(meta.userAgent ? { 'user-agent': meta.userAgent } : {}) };
+      const res = await client.request('POST', '/api/v1/auth/login', { body: credentials, headers });
       if (res.status === 401) throw new UnauthorizedError('email or password is incorrect', 'invalid-credentials');
       if (res.status === 429) throw new DomainError(429, 'too-many-requests', 'Too many requests', { detail: 'too many login attempts', headers: { 'Retry-After': res.headers.get('retry-after') ?? '60' } });
-      if (!res.ok) throw new ServiceUnavailableError(`auth login answered ${res.status}`);
-      const pair = (await res.json()) as { access_token: string; refresh_token: string; expires_in: number };
-      await post('/api/v1/auth/logout', { refresh_token: pair.refresh_token }).catch(() => undefined);
-      return { accessToken: pair.access_token, expiresIn: pair.expires_in };
+      const pair = res.status === 200 ? pairSchema.safeParse(parseJson(res.text)) : undefined;
+      if (!pair?.success) throw client.unavailable(`answered the login with ${res.status}`);
+      // the admin session keeps only the access token: its refresh token is revoked at once (best effort)
+      await client.request('POST', '/api/v1/auth/logout', { body: { refresh_token: pair.data.refresh_token }, headers }).catch(() => undefined);
+      return { accessToken: pair.data.access_token, expiresIn: pair.data.expires_in };
     },
   };
 }
+
+const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) satisfies z.ZodType<JsonWebKeySet>;
+const verifySchema = z.object({ user_id: z.uuid(), email: z.string(), roles: z.array(z.enum(['user', 'admin'])), exp: z.number() });
+const pairSchema = z.object({ access_token: z.string(), refresh_token: z.string(), expires_in: z.number() });
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * `boxoffice keys rotate`: a new signing key becomes active; the previous one stays published for the

@@ -2,6 +2,8 @@ import type { BoxofficeModule, EventHandler, PlatformDeps } from '../../platform
 import type { MovieFacade } from '../movie/index.ts';
 import { expireDue, createExpirySweeper } from './internal/booking-expiry.ts';
 import { BookingService } from './internal/booking-service.ts';
+import { createBookingInternalRoutes, createRemoteBookingReads } from './internal/facade-http.ts';
+import type { InternalClient } from '../../platform/http/internal-client.ts';
 import { createLegacyBookingStore } from './internal/legacy-booking-store.ts';
 import { createOwnBookingStore } from './internal/own-booking-store.ts';
 import { createPendingCaps } from './internal/pending-caps.ts';
@@ -10,22 +12,11 @@ import { BOOKING_STORE_METHODS } from './internal/types.ts';
 import { createBookingRoutes } from './internal/routes.ts';
 import { createSagaState } from './internal/saga-state.ts';
 import { SeatHolds } from './internal/seat-holds.ts';
-import type { BookingView } from './internal/views.ts';
+import type { BookingForPayment, BookingView } from './internal/views.ts';
 
 export { createBookingMapping } from './internal/booking-mapping.ts';
 export { bookingCancelledV1, bookingConfirmedV1, bookingCreatedV1, bookingExpiredV1 } from './internal/events.ts';
-export type { BookingView };
-
-/** What payment needs of a booking it has no snapshot of yet. */
-export interface BookingForPayment {
-  bookingId: string;
-  userId: string;
-  status: 'pending' | 'confirmed' | 'cancelled' | 'expired';
-  /** exact decimal string */
-  totalPrice: string;
-  currency: string;
-  expiresAt: Date | null;
-}
+export type { BookingForPayment, BookingView };
 
 /** What other modules may use of booking (state changes travel as booking.* events, and booking reacts to payment.*). */
 export interface BookingFacade {
@@ -96,7 +87,7 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
       seatHoldKey: (showtimeId, seatId) => holds.seatKey(showtimeId, seatId),
       showtimeLockKey: (showtimeId) => holds.showtimeKey(showtimeId),
     },
-    routes: createBookingRoutes({ service, authenticator: deps.authenticator, maxSeats: config.BOOKING_MAX_SEATS }),
+    routes: [...createBookingRoutes({ service, authenticator: deps.authenticator, maxSeats: config.BOOKING_MAX_SEATS }), createBookingInternalRoutes(facade)],
     workers: [createExpirySweeper(expiry, config.BOOKING_SWEEP_INTERVAL_MS)],
     outbox: { schema: OUTBOX_SCHEMA },
     consumer: {
@@ -114,4 +105,9 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
       return { status: 'ok', details: { stores: stores() } };
     },
   };
+}
+
+/** booking's facade for a process that does not host booking (SERVICE_URL_BOOKING): the same read over HTTP */
+export function createRemoteBookingFacade(client: InternalClient): BookingFacade {
+  return createRemoteBookingReads(client);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ServiceCredential } from '../../platform/auth/service-credential.ts';
+import type { InternalClient } from '../../platform/http/internal-client.ts';
 import { MODULE_SCHEMAS } from '../../platform/config.ts';
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
 import { createBookingEventHandlers } from './internal/booking-event-handlers.ts';
@@ -106,8 +106,8 @@ export function createMovieModule(deps: PlatformDeps): MovieModule {
  * The movie facade of a process that does not host movie (SERVICE_URL_MOVIE): the same reads over HTTP,
  * from movie's internal API, which answers only this deployment's service credential.
  */
-export function createRemoteMovieFacade(baseUrl: string, credential: ServiceCredential, timeoutMs?: number): MovieFacade {
-  const reads = createRemoteMovieReads(baseUrl, credential, timeoutMs);
+export function createRemoteMovieFacade(client: InternalClient): MovieFacade {
+  const reads = createRemoteMovieReads(client);
   return {
     getShowtimeSnapshot: async (id) => (UUID.test(id) ? reads.getShowtimeSnapshot(id) : undefined),
     getSeatLayout: async (id) => (UUID.test(id) ? reads.getSeatLayout(id) : undefined),

@@ -2,6 +2,8 @@ import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
 import type { BookingFacade } from '../booking/index.ts';
 import { BookingSource } from './internal/booking-source.ts';
 import { createBookingEventHandlers } from './internal/booking-event-handlers.ts';
+import { createPaymentInternalRoutes, createRemotePaymentReads } from './internal/facade-http.ts';
+import type { InternalClient } from '../../platform/http/internal-client.ts';
 import { createFakeGateway } from './internal/fake-gateway.ts';
 import { GatewayLog } from './internal/gateway-log.ts';
 import { IdempotencyCache } from './internal/idempotency-cache.ts';
@@ -31,8 +33,8 @@ export type PaymentModule = BoxofficeModule<PaymentFacade>;
 
 export interface PaymentDeps extends PlatformDeps {
   /**
-   * booking's facade when booking runs in this process: asked for a booking whose snapshot has not
-   * arrived within PAYMENT_SNAPSHOT_WAIT_MS (absent otherwise — the payment then waits only)
+   * booking's facade, in-process or remote (SERVICE_URL_BOOKING): asked for a booking whose snapshot has
+   * not arrived within PAYMENT_SNAPSHOT_WAIT_MS (absent when neither — the payment then waits only)
    */
   booking?: BookingFacade | undefined;
 }
@@ -119,7 +121,7 @@ export function createPaymentModule(deps: PaymentDeps): PaymentModule {
   return {
     name: 'payment',
     facade,
-    routes: createPaymentRoutes({ service, authenticator: deps.authenticator }),
+    routes: [...createPaymentRoutes({ service, authenticator: deps.authenticator }), createPaymentInternalRoutes(facade)],
     workers: [],
     outbox: { schema: SCHEMA },
     consumer: {
@@ -135,4 +137,9 @@ export function createPaymentModule(deps: PaymentDeps): PaymentModule {
       return { status: 'ok', details: { stores: deps.stores.describe('payment'), gateway: gateway.name } };
     },
   };
+}
+
+/** payment's facade for a process that does not host payment (SERVICE_URL_PAYMENT): the same read over HTTP */
+export function createRemotePaymentFacade(client: InternalClient): PaymentFacade {
+  return createRemotePaymentReads(client);
 }

@@ -1,6 +1,6 @@
 import jose from 'node-jose';
 import { z } from 'zod';
-import { UnauthorizedError } from '../errors.ts';
+import { DomainError, ServiceUnavailableError, UnauthorizedError } from '../errors.ts';
 import { isStorableText } from '../input.ts';
 import type { Principal } from './principal.ts';
 
@@ -141,22 +141,37 @@ export class TokenVerifier {
     }
   }
 
+  /**
+   * The key for a kid. Keys come from the cache while it is fresh; a stale cache is refreshed, but a
+   * failed refresh keeps the old set (auth down does not log everyone out) and is not tried again until
+   * the cooldown has passed (a request per attempt would each wait for the dead auth service). An unknown
+   * kid refetches at most once per cooldown (a rotation seen early; a flood of made-up kids is one fetch).
+   * No keys at all (a cold start with auth down) is a 503, not a 401: the token may well be good.
+   */
   private async keyFor(kid: string): Promise<jose.JWK.Key> {
+    const cooldown = this.options.unknownKidRefetchMs ?? 10_000;
     let cache = this.cache;
-    if (!cache || this.now() - cache.fetchedAt > this.options.cacheTtlMs) {
-      try {
-        cache = await this.fetchKeys();
-      } catch (err) {
-        if (!cache) throw err; // no keys at all: the caller's 5xx, not a 401
-      }
+    if (!cache) {
+      cache = await this.fetchOrUnavailable();
+    } else if (this.now() - cache.fetchedAt > this.options.cacheTtlMs && this.now() - this.lastFetchAt >= cooldown) {
+      cache = await this.fetchKeys().catch(() => cache!);
     }
     let key = cache.keys.get(kid);
-    if (!key && this.now() - this.lastFetchAt >= (this.options.unknownKidRefetchMs ?? 10_000)) {
-      cache = await this.fetchKeys();
+    if (!key && this.now() - this.lastFetchAt >= cooldown) {
+      cache = await this.fetchOrUnavailable();
       key = cache.keys.get(kid);
     }
     if (!key) throw new InvalidTokenError('unknown_kid', 'token was signed with a key this service does not know');
     return key;
+  }
+
+  private async fetchOrUnavailable(): Promise<CachedKeys> {
+    try {
+      return await this.fetchKeys();
+    } catch (err) {
+      if (err instanceof DomainError && err.status === 503) throw err;
+      throw new ServiceUnavailableError('the signing keys (JWKS) of the auth service could not be fetched', { service: 'auth', cause: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   private async legacyKey(): Promise<jose.JWK.Key> {

@@ -1,5 +1,6 @@
 import { Queue, Worker as BullWorker, type Job, type Processor } from 'bullmq';
 import type { Logger } from '../logger.ts';
+import { ioredisOptions, type RedisSentinels } from '../redis-options.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Worker } from '../module.ts';
 
@@ -27,6 +28,8 @@ export interface WorkerSpec {
 
 export interface JobPlatformOptions {
   redisUrl: string;
+  /** REDIS_SENTINELS: ioredis asks these which node is master */
+  sentinels?: RedisSentinels | undefined;
   /** REDIS_KEY_PREFIX: queues live under `<prefix>bull:<queue>:*`, so apps with different prefixes never share jobs */
   keyPrefix: string;
   logger: Logger;
@@ -76,7 +79,7 @@ export class JobPlatform {
     const queue = new Queue<D, R>(name, {
       prefix: this.prefix,
       // producers fail fast while Redis is away (a caller falls back or retries) instead of queueing commands
-      connection: { url: this.o.redisUrl, enableOfflineQueue: false, connectionName: `boxoffice:queue:${name}` },
+      connection: ioredisOptions(this.o.redisUrl, this.o.sentinels, { enableOfflineQueue: false, connectionName: `boxoffice:queue:${name}` }),
       defaultJobOptions: {
         attempts: d.attempts,
         backoff: { type: 'exponential', delay: d.backoffMs },
@@ -108,7 +111,7 @@ export class JobPlatform {
           concurrency: spec.concurrency ?? 1,
           lockDuration: spec.lockDurationMs ?? 30_000,
           // workers wait for Redis rather than fail their blocking commands (BullMQ requires this)
-          connection: { url: this.o.redisUrl, maxRetriesPerRequest: null, connectionName: `boxoffice:worker:${name}` },
+          connection: ioredisOptions(this.o.redisUrl, this.o.sentinels, { maxRetriesPerRequest: null, connectionName: `boxoffice:worker:${name}` }),
         });
         w.on('error', (err: Error) => log.warn({ err: err.message }, 'job worker problem'));
         w.on('completed', () => this.jobsCounter?.inc({ queue: name, outcome: 'completed' }));

@@ -30,3 +30,14 @@ export const toBookingView = (b: BookingRecord): BookingView => ({
   created_at: b.createdAt.toISOString(),
   updated_at: b.updatedAt.toISOString(),
 });
+
+/** What payment needs of a booking it has no snapshot of yet. */
+export interface BookingForPayment {
+  bookingId: string;
+  userId: string;
+  status: 'pending' | 'confirmed' | 'cancelled' | 'expired';
+  /** exact decimal string */
+  totalPrice: string;
+  currency: string;
+  expiresAt: Date | null;
+}

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ServiceCredential } from '../../../platform/auth/service-credential.ts';
-import { ServiceUnavailableError } from '../../../platform/errors.ts';
+import type { InternalClient } from '../../../platform/http/internal-client.ts';
 import type { PricedSeat, ShowtimeSnapshot } from './views.ts';
 
 const money = z.string().regex(/^\d+\.\d{2}$/);
@@ -31,34 +30,13 @@ export interface MovieReads {
 
 /**
  * The movie facade of a process that does not host movie: the same two reads over HTTP from the movie
- * service's internal endpoints, signed with this deployment's service credential. 404 is "no such
- * showtime"; anything else that is not a valid answer (network error, timeout, 5xx, a refused credential,
- * a body that does not parse) is a 503, never a wrong answer.
+ * service's internal endpoints, through the internal client (service credential, deadline, retries,
+ * circuit). 404 is "no such showtime"; anything else that is not a valid answer is a 503, never a wrong answer.
  */
-export function createRemoteMovieReads(baseUrl: string, credential: ServiceCredential, timeoutMs = 3_000): MovieReads {
-  async function read<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    let res: Response;
-    try {
-      const headers = { accept: 'application/json', authorization: `Bearer ${await credential.token()}` };
-      res = await fetch(new URL(path, baseUrl), { headers, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      throw new ServiceUnavailableError('the movie service did not answer', { cause: String(err) });
-    }
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new ServiceUnavailableError(`the movie service answered ${res.status}`);
-    }
-    const parsed = schema.safeParse(await res.json().catch(() => undefined));
-    if (!parsed.success) throw new ServiceUnavailableError('the movie service sent an answer that does not match the facade contract');
-    return parsed.data;
-  }
+export function createRemoteMovieReads(client: InternalClient): MovieReads {
   const at = (id: string, what: string) => `/internal/v1/movie/showtimes/${encodeURIComponent(id)}/${what}`;
   return {
-    getShowtimeSnapshot: (id) => read(at(id, 'snapshot'), snapshotSchema),
-    getSeatLayout: (id) => read(at(id, 'layout'), layoutSchema),
+    getShowtimeSnapshot: (id) => client.get(at(id, 'snapshot'), snapshotSchema),
+    getSeatLayout: (id) => client.get(at(id, 'layout'), layoutSchema),
   };
 }

@@ -20,7 +20,7 @@ export interface PayableBooking {
   source: 'direct' | 'snapshot' | 'booking';
 }
 
-/** What payment asks of the booking module, when booking runs in this process. */
+/** What payment asks of the booking module (in this process or over HTTP). */
 export type BookingLookup = Pick<BookingFacade, 'getBookingForPayment'>;
 
 export interface BookingSourceOptions {
@@ -29,7 +29,7 @@ export interface BookingSourceOptions {
   snapshots: SnapshotStore;
   /** a tombstone snapshot has no currency: this one (DEFAULT_CURRENCY) */
   defaultCurrency: string;
-  /** booking's facade; absent when booking is not hosted in this process */
+  /** booking's facade (in-process or remote); absent when this process can reach no booking */
   booking?: BookingLookup | undefined;
   /** how long a missing snapshot is waited for before booking is asked (PAYMENT_SNAPSHOT_WAIT_MS) */
   snapshotWaitMs: number;
@@ -46,7 +46,7 @@ export interface BookingSourceOptions {
  *  - use_booking_snapshot: payments.booking_snapshots (filled by consume_booking_events). booking.created
  *    travels through the outbox and the broker, so a payment sent right after POST /bookings can arrive
  *    first: a missing snapshot is waited for briefly, then the booking module is asked through its
- *    facade (when it runs in this process) — paying at once never sees a 404 for a booking that exists;
+ *    facade (in this process, or over HTTP when booking runs apart) — paying at once never sees a 404 for a booking that exists;
  *  - verify_booking_snapshot: read both, log and count every mismatch, and use the direct read
  *    whenever they differ (or the snapshot is missing) — the snapshot only when the shared table no
  *    longer has the booking.
@@ -133,7 +133,7 @@ export class BookingSource {
     return (await this.awaitSnapshot(db, bookingId)) ?? this.askBooking(bookingId);
   }
 
-  /** The booking module's answer (its facade), when booking runs in this process. */
+  /** The booking module's answer (its facade), when this process can reach booking. */
   private async askBooking(bookingId: string): Promise<PayableBooking | undefined> {
     const booking = await this.o.booking?.getBookingForPayment(bookingId);
     this.waits.inc({ result: booking ? 'asked_booking' : 'missing' });
