@@ -184,7 +184,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const routeProxy = createRouteProxy({
     targets: MODULE_NAMES.flatMap((m) => {
       const serviceUrl = config.serviceUrls[m];
-      return serviceUrl ? [{ module: m, prefixes: MODULE_REGISTRY[m].publicPaths, serviceUrl, hosted: config.MODULES.includes(m) }] : [];
+      return serviceUrl ? [{ module: m, prefixes: MODULE_REGISTRY[m].publicPaths, serviceUrl }] : [];
     }),
     flags,
     metrics,

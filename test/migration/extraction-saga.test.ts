@@ -19,6 +19,8 @@ import { pay as payOver } from '../modules/payment/fixtures.ts';
 const SAGA_FLAGS = [
   'publish_booking_events', 'publish_payment_events', 'publish_seat_events', 'use_payment_events', 'consume_booking_events',
   'use_booking_snapshot', 'use_per_seat_locks', 'use_rs256_tokens', 'use_local_jwt',
+  // booking is EXTRACTED: its routes go to its deployment (the monolith no longer hosts it)
+  'route_booking_to_service',
 ].map((f) => `${f}=true`).join(',');
 
 let vhost: TestVhost;

@@ -45,8 +45,9 @@ test.before(async () => {
   monolith = await startTestApp({
     logger: logs.logger,
     env: {
-      // booking and payment are not hosted here: their routes go to their deployments whatever the flags
+      // booking and payment are not hosted here, and EXTRACTED (flag on for everyone): their routes go to their deployments
       MODULES: 'auth,movie,notification',
+      FLAGS_BOOTSTRAP: 'route_booking_to_service=true,route_payment_to_service=true',
       SERVICE_URL_BOOKING: `http://127.0.0.1:${upstreamPort}`,
       SERVICE_URL_PAYMENT: `http://127.0.0.1:${deadPort}`,
       ROUTE_PROXY_TIMEOUT_MS: '400',

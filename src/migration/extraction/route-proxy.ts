@@ -16,8 +16,6 @@ export interface ExtractionTarget {
   prefixes: readonly string[];
   /** SERVICE_URL_<MODULE> */
   serviceUrl: string;
-  /** whether this process serves the module itself: then the flag decides, otherwise every request goes there */
-  hosted: boolean;
 }
 
 export interface RouteProxyOptions {
@@ -76,7 +74,8 @@ export function routingSubject(authorization: string | undefined): string | unde
 /**
  * The strangler's routing step (EXTRACTED, ADR 0053): a module's public routes go to its own deployment
  * while `route_<module>_to_service` is on for the caller (sticky per user; anonymous callers by client
- * address), or always when this process does not host the module. The request and the answer stream
+ * address) — in any process that knows the deployment's address, hosting the module or not (a process
+ * that does not host it answers 404 while the flag is off for the caller). The request and the answer stream
  * through untouched, with the caller's Authorization, the correlation id and the client address; a
  * service that is down is a 502 problem, a slow one a 504. Nothing is retried: a booking is not
  * idempotent, and the caller's own retry (with its Idempotency-Key) is the safe one.
@@ -101,11 +100,9 @@ export function createRouteProxy(options: RouteProxyOptions): RouteProxy {
     // a request we (or another process of this deployment) already routed is served where it landed:
     // a service given its own SERVICE_URL by mistake must not send requests round in a loop
     if (!target || ctx.get(ROUTED_HEADER)) return next();
-    if (target.hosted) {
-      const user = routingSubject(ctx.get('authorization') || undefined);
-      const context: FlagContext = user ? { userId: user } : { sessionId: ctx.ip };
-      if (!options.flags.isEnabled(target.flag, context)) return next();
-    }
+    const user = routingSubject(ctx.get('authorization') || undefined);
+    const context: FlagContext = user ? { userId: user } : { sessionId: ctx.ip };
+    if (!options.flags.isEnabled(target.flag, context)) return next();
     const state = ctx.state as HttpState;
     state.routedTo = `${target.module}-service`;
     const headers: Record<string, string | string[]> = {};
