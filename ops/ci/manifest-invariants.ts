@@ -38,6 +38,7 @@ const SECRET_STANDINS: Record<string, string> = {
   UNLEASH_API_TOKEN: 'token',
   SMTP_URL: 'smtp://mail:587',
   LEGACY_JWT_SECRET: 'x'.repeat(32),
+  INTERNAL_API_SECRET: 'x'.repeat(32),
 };
 
 /** The paths the app's platform router serves (src/platform/http/app.ts). */
