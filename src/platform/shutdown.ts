@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { raceDeadline } from './deadline.ts';
 import type { Health } from './health.ts';
 import type { Logger } from './logger.ts';
 
@@ -24,8 +25,6 @@ export interface ShutdownResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** a bound raced against work: it must not itself keep a CLI process alive once the work is done */
-const bound = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
  * Graceful stop: report not-ready, stop accepting, let in-flight requests finish, then close workers,
@@ -49,18 +48,14 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<Shutdo
     logger.warn({ inFlight: options.inFlight() }, 'shutdown bound reached with requests in flight; closing them');
   }
   server?.closeAllConnections();
-  await Promise.race([closed, bound(Math.max(0, deadline - Date.now()))]);
+  // bounds are cleared as soon as their step is done: none keeps a CLI command alive afterwards
+  await raceDeadline(closed, Math.max(0, deadline - Date.now()));
 
   let clean = !forcedConnections;
   for (const hook of options.hooks) {
     const left = Math.max(100, deadline - Date.now());
     try {
-      await Promise.race([
-        hook.run(),
-        bound(left).then(() => {
-          throw new Error(`${hook.name} did not stop within ${left} ms`);
-        }),
-      ]);
+      if (!(await raceDeadline(hook.run(), left)).done) throw new Error(`${hook.name} did not stop within ${left} ms`);
     } catch (err) {
       clean = false;
       logger.error({ err, hook: hook.name }, 'shutdown step failed');

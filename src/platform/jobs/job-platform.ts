@@ -1,6 +1,7 @@
 import { Queue, Worker as BullWorker, type Job, type Processor } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import { ioredisOptions, type RedisSentinels } from '../redis-options.ts';
+import { raceDeadline } from '../deadline.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Worker } from '../module.ts';
 
@@ -181,15 +182,10 @@ async function closeQueue(q: Queue): Promise<void> {
   (await valueWithin(q.backend.client.catch(() => undefined), 250))?.disconnect();
 }
 
-/** what `p` fulfils with, if it does within `ms` (undefined on timeout) */
+/** what `p` fulfils with, if it does within `ms` (undefined on timeout); clean-up nothing waits for */
 async function valueWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms).unref()));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const r = await raceDeadline(p, ms, { keepAlive: false });
+  return r.done ? r.value : undefined;
 }
 
 /** true if `p` settled (fulfilled) within `ms` */
