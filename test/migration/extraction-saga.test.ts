@@ -95,9 +95,11 @@ test.serial('book → pay → confirmed: the saga completes across the two proce
   await seatsAre(seats, 'held', b.id);
   await snapshotReady(b.id);
   const paid = await payOver(monolith, { token: user.access, bookingId: b.id, card: 'tok_success' });
+  const paidAt = performance.now();
   t.is(paid.status, 201, JSON.stringify(paid.body));
   t.like(paid.body, { status: 'completed', amount: b.total_price });
   await statusIs(user.access, b.id, 'confirmed');
+  t.log(`payment 201 → confirmed as read through the monolith from the booking process: ${Math.round(performance.now() - paidAt)} ms`);
   await seatsAre(seats, 'sold', b.id);
   t.like(await monolith.app.databases.forModule('booking').withSchema('bookings').table('saga_state').where({ booking_id: b.id }).first(), { current_step: 'confirmed', status: 'completed' });
 
