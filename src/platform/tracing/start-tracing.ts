@@ -56,7 +56,8 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
         ignoreIncomingRequestHook: (req) => HEALTH_OR_METRICS.test(req.url ?? ''),
       }),
       new undici.UndiciInstrumentation(),
-      new pg.PgInstrumentation({ requireParentSpan: true }),
+      // a span per pooled checkout would double the spans of a request and say nothing a query span does not
+      new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
