@@ -4,7 +4,8 @@
  *   untraced     no OTEL_* at all (the SDK is never loaded; the default)
  *   flag off     an OTLP endpoint configured, enable_tracing off (what production runs until it is turned on)
  *   flag on      the same with enable_tracing on, spans exported to a local OTLP sink in this process
- * Prints throughput and p50/p99 of each and the ratios to the untraced build. Never asserts timings.
+ * Prints throughput, p50/p99 and the service's CPU time per request of each, and the ratios to the
+ * untraced build (on a shared machine the CPU column is the steadier one). Never asserts timings.
  *
  *   npm run bench -- tracing
  *   BENCH_CLIENTS=20 BENCH_REQUESTS=3000 npm run bench -- tracing
@@ -21,7 +22,18 @@ const WARMUP = 500;
 const BUILDS = ['untraced', 'flag off', 'flag on'] as const;
 type Build = (typeof BUILDS)[number];
 
-interface Result extends Driven { build: Build }
+interface Result extends Driven {
+  build: Build;
+  /** the service's CPU time per request (process_cpu_seconds_total): steadier than wall time on a busy machine */
+  cpuMs: number;
+}
+
+async function cpuSeconds(service: Service): Promise<number> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total '));
+  if (!line) throw new Error('no process_cpu_seconds_total in /metrics');
+  return Number(line.split(' ')[1]);
+}
 
 /** an OTLP/HTTP endpoint that accepts and counts what it is sent */
 let exported = 0;
@@ -76,7 +88,10 @@ async function measure(dbUrl: string, build: Build): Promise<Result> {
       return { ...r, status: r.status === 200 || r.status === 201 ? 0 : r.status };
     });
     await run(WARMUP);
-    return { build, ...(await run(REQUESTS)) };
+    const cpu0 = await cpuSeconds(service);
+    const driven = await run(REQUESTS);
+    const cpuMs = ((await cpuSeconds(service)) - cpu0) * 1000 / REQUESTS;
+    return { build, cpuMs, ...driven };
   } finally {
     await service.stop();
   }
@@ -95,14 +110,15 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const of = (build: Build) => results.filter((r) => r.build === build);
 const rps = (b: Build) => mean(of(b).map((r) => r.ok / r.seconds));
+const cpu = (b: Build) => mean(of(b).map((r) => r.cpuMs));
 const p = (b: Build, q: number) => mean(of(b).map((r) => percentile(r.latencies, q)));
 out(`${REQUESTS} requests (GET showtime : POST booking = 4 : 1) by ${CLIENTS} clients from another process, ${ROUNDS} rounds (Node ${process.version})`);
-out('build        req/s    p50 ms   p99 ms   failed   req/s ÷ untraced   p50 ÷   p99 ÷');
+out('build        req/s    p50 ms   p99 ms   failed   req/s ÷ untraced   p50 ÷   p99 ÷   CPU ms/req   CPU ÷ untraced');
 for (const b of BUILDS) {
   const failed = of(b).reduce((n, r) => n + r.failed, 0);
   const statuses = of(b).reduce<Record<string, number>>((acc, r) => { for (const [s, n] of Object.entries(r.failures)) acc[s] = (acc[s] ?? 0) + n; return acc; }, {});
   if (failed) out(`  ${b} failures by status: ${JSON.stringify(statuses)}`);
-  out(`${b.padEnd(10)} ${rps(b).toFixed(0).padStart(7)}  ${p(b, 50).toFixed(2).padStart(7)}  ${p(b, 99).toFixed(2).padStart(7)}  ${String(failed).padStart(7)}   ${(rps(b) / rps('untraced')).toFixed(2).padStart(16)}  ${(p(b, 50) / p('untraced', 50)).toFixed(2).padStart(6)}  ${(p(b, 99) / p('untraced', 99)).toFixed(2).padStart(6)}`);
+  out(`${b.padEnd(10)} ${rps(b).toFixed(0).padStart(7)}  ${p(b, 50).toFixed(2).padStart(7)}  ${p(b, 99).toFixed(2).padStart(7)}  ${String(failed).padStart(7)}   ${(rps(b) / rps('untraced')).toFixed(2).padStart(16)}  ${(p(b, 50) / p('untraced', 50)).toFixed(2).padStart(6)}  ${(p(b, 99) / p('untraced', 99)).toFixed(2).padStart(6)}  ${cpu(b).toFixed(3).padStart(11)}  ${(cpu(b) / cpu('untraced')).toFixed(2).padStart(15)}`);
 }
-out(`flag on ÷ flag off: throughput ${(rps('flag on') / rps('flag off')).toFixed(2)}, p50 ${(p('flag on', 50) / p('flag off', 50)).toFixed(2)}, p99 ${(p('flag on', 99) / p('flag off', 99)).toFixed(2)}; ${(exported / 1024).toFixed(0)} KiB of OTLP exported`);
+out(`flag on ÷ flag off: CPU ${(cpu('flag on') / cpu('flag off')).toFixed(2)}, throughput ${(rps('flag on') / rps('flag off')).toFixed(2)}, p50 ${(p('flag on', 50) / p('flag off', 50)).toFixed(2)}, p99 ${(p('flag on', 99) / p('flag off', 99)).toFixed(2)}; ${(exported / 1024).toFixed(0)} KiB of OTLP exported`);
 process.exit(0);

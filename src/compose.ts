@@ -95,7 +95,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     logger,
   });
   // the sampler asks this per request or message; without a configured SDK nothing asks (ADR 0060)
-  setTracingGate(() => flags.isEnabled('enable_tracing'));
+  setTracingGate({ enabled: () => flags.isEnabled('enable_tracing'), mayBeEnabled: () => flags.mayBeEnabled('enable_tracing') });
 
   const legacySecret = loadLegacySecret({
     secret: config.LEGACY_JWT_SECRET,

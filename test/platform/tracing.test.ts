@@ -9,6 +9,7 @@ import { api, startTestApp, TEST_INTERNAL_API_SECRET } from '../helpers/app.ts';
 import { adminToken, createCatalog, forgeUsers, type Catalog, type TestUser } from '../helpers/catalog.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createTestVhost, waitFor, type TestVhost } from '../helpers/events.ts';
+import { setFlag, unleashTestEnv } from '../helpers/unleash.ts';
 
 /**
  * One booking traced across two processes, each `node src/main.ts` as deployed: A hosts auth, movie and
@@ -98,6 +99,7 @@ let users: TestUser[];
 let a: AppProcess;
 let b: AppProcess;
 let off: AppProcess;
+const offApp = `bo-trace-off-${randomBytes(4).toString('hex')}`;
 
 test.before(async () => {
   [db, vhost, otlp, keysDir] = await Promise.all([createTestDatabase(), createTestVhost(), collector(), mkdtemp(join(tmpdir(), 'bo-keys-'))]);
@@ -113,8 +115,10 @@ test.before(async () => {
   const flags = (tracing: boolean) => [...SAGA_FLAGS.map((f) => `${f}=true`), `enable_tracing=${tracing}`].join(',');
   [a, off] = await Promise.all([
     spawnApp({ ...shared, MODULES: 'auth,movie,booking', REDIS_KEY_PREFIX: `bo-trace-a-${randomBytes(3).toString('hex')}:`, FLAGS_BOOTSTRAP: flags(true) }),
-    // tracing configured, flag off; a web process (no relay: A's relay must be the one publishing A's events)
-    spawnApp({ ...shared, ROLE: 'web', MODULES: 'auth,movie,booking', OTEL_SERVICE_NAME: 'boxoffice-flag-off', REDIS_KEY_PREFIX: `bo-trace-off-${randomBytes(3).toString('hex')}:`, FLAGS_BOOTSTRAP: flags(false) }),
+    // tracing configured, the flag off and then flipped live in Unleash; a web process (no relay: A's
+    // relay must be the one publishing A's events)
+    spawnApp({ ...shared, ROLE: 'web', MODULES: 'auth,movie,booking', OTEL_SERVICE_NAME: 'boxoffice-flag-off', REDIS_KEY_PREFIX: `bo-trace-off-${randomBytes(3).toString('hex')}:`,
+      UNLEASH_URL: unleashTestEnv().url, UNLEASH_API_TOKEN: unleashTestEnv().clientToken, UNLEASH_APP_NAME: offApp, UNLEASH_REFRESH_INTERVAL_MS: '200' }),
   ]);
   b = await spawnApp({ ...shared, MODULES: 'payment,notification', SERVICE_URL_AUTH: a.url, REDIS_KEY_PREFIX: `bo-trace-b-${randomBytes(3).toString('hex')}:`, FLAGS_BOOTSTRAP: flags(true) });
 });
@@ -165,21 +169,39 @@ test.serial('a booking is one trace from the request in A to the handling of its
   t.true(otlp.spans.some((s) => s.traceId === paid.traceId && s.service === 'boxoffice-auth-movie-booking' && s.kind === SERVER), 'A served that call in the same trace');
 });
 
-test.serial('with enable_tracing off nothing is recorded and events carry no traceparent', async (t) => {
+test.serial('with enable_tracing off nothing is recorded and events carry no traceparent; the flag turns it on and off live', async (t) => {
   const booking = await api(off.url, 'POST', '/api/v1/bookings', { token: users[1]!.token, body: { showtime_id: catalog.showtimeId, seat_ids: catalog.seatIds.slice(4, 6) } });
   t.is(booking.status, 201);
-  t.is((await api(off.url, 'GET', `/api/v1/showtimes/${catalog.showtimeId}`)).status, 200);
-  await off.stop(); // flushes whatever it had recorded
-  t.deepEqual(otlp.spans.filter((s) => s.service === 'boxoffice-flag-off').map((s) => s.name), []);
-  t.false(off.logs.some((l) => 'trace_id' in l), 'no log line carries a trace id');
   const { Client } = (await import('pg')).default;
   const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
-    const rows = await client.query<{ envelope: { payload: { booking_id?: string }; metadata: Record<string, unknown> } }>(`SELECT envelope FROM bookings.outbox WHERE envelope->'payload'->>'booking_id' = $1`, [booking.body.id]);
+    const rows = await client.query<{ envelope: { metadata: Record<string, unknown> } }>(`SELECT envelope FROM bookings.outbox WHERE envelope->'payload'->>'booking_id' = $1`, [booking.body.id]);
     t.true(rows.rows.length > 0);
     for (const r of rows.rows) t.false('traceparent' in r.envelope.metadata);
   } finally {
     await client.end();
   }
+  const logged = (path: string) => off.logs.filter((l) => l['msg'] === 'request' && l['path'] === path);
+
+  // on, live: requests are traced again, their queries included (the instrumentations patch pg again)
+  await setFlag('enable_tracing', offApp, true);
+  const read = `/api/v1/bookings/${booking.body.id}`; // a read that is never cached: it queries every time
+  await waitFor('a traced request in the flipped process', async () =>
+    (await api(off.url, 'GET', read, { token: users[1]!.token })).status === 200 && logged(read).some((l) => typeof l['trace_id'] === 'string'), 20_000);
+  const traced = logged(read).find((l) => typeof l['trace_id'] === 'string')!['trace_id'];
+  await waitFor('its query spans', async () => otlp.spans.some((s) => s.service === 'boxoffice-flag-off' && s.traceId === traced && isQuery(s)));
+
+  // off again: nothing more
+  await setFlag('enable_tracing', offApp, false);
+  await waitFor('an untraced request again', async () =>
+    (await api(off.url, 'GET', '/api/v1/movies')).status === 200 && logged('/api/v1/movies').some((l) => !('trace_id' in l)), 20_000);
+  await off.stop(); // flushes whatever it had recorded
+  const recorded = otlp.spans.filter((s) => s.service === 'boxoffice-flag-off' && s.kind === SERVER).map(pathOf);
+  t.true(recorded.includes(read));
+  t.false(recorded.includes('/api/v1/bookings'), 'nothing while the flag was off at first');
+  t.false(logged('/api/v1/bookings').some((l) => 'trace_id' in l));
+  const afterOff = logged('/api/v1/movies').filter((l) => !('trace_id' in l)).length;
+  t.true(afterOff > 0);
+  t.true(recorded.filter((p) => p === '/api/v1/movies').length <= logged('/api/v1/movies').length - afterOff, 'no request after the flag went off again was recorded');
 });

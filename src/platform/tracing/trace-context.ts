@@ -8,15 +8,26 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, Tr
  */
 const tracer = trace.getTracer('boxoffice');
 
-let gate: () => boolean = () => false;
-
-/** Whether a new span may be recorded in this process (the `enable_tracing` flag; the sampler asks it). */
-export function tracingEnabled(): boolean {
-  return gate();
+export interface TracingGate {
+  /** whether this request or message may be recorded (the sampler asks, once per request or message) */
+  enabled(): boolean;
+  /** false while tracing is off for everyone: the instrumentations are then unpatched altogether */
+  mayBeEnabled(): boolean;
 }
 
-export function setTracingGate(fn: () => boolean): void {
-  gate = fn;
+let gate: TracingGate = { enabled: () => false, mayBeEnabled: () => true };
+
+export function tracingEnabled(): boolean {
+  return gate.enabled();
+}
+
+export function tracingMayBeEnabled(): boolean {
+  return gate.mayBeEnabled();
+}
+
+/** The composition root hands the `enable_tracing` flag here; without a configured SDK nobody asks. */
+export function setTracingGate(next: TracingGate): void {
+  gate = next;
 }
 
 /** The active span's trace id, only when it is being recorded (log lines carry it). */
