@@ -20,6 +20,7 @@ import type { Redis } from './platform/redis.ts';
 import { RedisConnections } from './platform/redis-connections.ts';
 import { createInternalClients } from './platform/http/internal-clients.ts';
 import { gracefulShutdown, type ShutdownResult } from './platform/shutdown.ts';
+import { setTracingGate } from './platform/tracing/trace-context.ts';
 import { migrationDashboardMount } from './migration/dashboard/dashboard-mount.ts';
 import { migrationDashboardFor } from './migration/dashboard/dashboard-service.ts';
 import { createRouteProxy } from './migration/extraction/route-proxy.ts';
@@ -93,7 +94,8 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     overrides: config.FLAGS_BOOTSTRAP,
     logger,
   });
-
+  // the sampler asks this per request or message; without a configured SDK nothing asks (ADR 0060)
+  setTracingGate({ enabled: () => flags.isEnabled('enable_tracing'), mayBeEnabled: () => flags.mayBeEnabled('enable_tracing') });
 
   const legacySecret = loadLegacySecret({
     secret: config.LEGACY_JWT_SECRET,

@@ -1,9 +1,16 @@
-import { composeApp } from './compose.ts';
-import { clusterRole, joinClusterMetrics, runClusterPrimary, wantsCluster } from './platform/cluster.ts';
-import { ConfigError, loadConfig, type Config } from './platform/config.ts';
-import { dataDirFor, redactUrl, startEmbeddedPostgres, wantsEmbeddedPostgres, type EmbeddedPostgres } from './platform/embedded-postgres.ts';
-import { createLogger } from './platform/logger.ts';
-import { setupDatabase } from './setup-database.ts';
+import type { Config } from './platform/config.ts';
+import type { EmbeddedPostgres } from './platform/embedded-postgres.ts';
+import { startTracing } from './platform/tracing/start-tracing.ts';
+
+// The tracing SDK (when configured) must be in place before pg, ioredis and http are loaded: everything
+// else is imported after it (ADR 0060).
+const tracing = await startTracing();
+const { composeApp } = await import('./compose.ts');
+const { clusterRole, joinClusterMetrics, runClusterPrimary, wantsCluster } = await import('./platform/cluster.ts');
+const { ConfigError, loadConfig } = await import('./platform/config.ts');
+const { dataDirFor, redactUrl, startEmbeddedPostgres, wantsEmbeddedPostgres } = await import('./platform/embedded-postgres.ts');
+const { createLogger } = await import('./platform/logger.ts');
+const { setupDatabase } = await import('./setup-database.ts');
 
 let config: Config;
 try {
@@ -53,12 +60,14 @@ if (wantsCluster(config)) {
 const role = clusterRole();
 const app = await composeApp(config);
 if (role) joinClusterMetrics(app.metrics);
+if (tracing.configured) app.logger.info({ service: tracing.serviceName }, 'tracing configured; spans are recorded while enable_tracing is on');
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   app.logger.info({ signal }, 'stopping');
   void app.stop().then(async (result) => {
+    await tracing.shutdown();
     await stopEmbedded();
     process.exit(result.clean ? 0 : 1);
   });
@@ -74,6 +83,7 @@ try {
 } catch (err) {
   app.logger.fatal({ err }, 'start-up failed');
   await app.stop();
+  await tracing.shutdown();
   await stopEmbedded();
   process.exit(1);
 }

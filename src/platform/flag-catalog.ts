@@ -9,7 +9,7 @@ export const flagDefinitionSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'flag names are snake_case'),
   owner: z.enum(['auth', 'movie', 'booking', 'payment', 'notification', 'platform']),
   default: z.boolean(),
-  phase: z.enum(['auth-decoupling', 'events', 'database', 'extraction', 'operations']),
+  phase: z.enum(['auth-decoupling', 'events', 'database', 'extraction', 'operations', 'observability']),
   description: z.string().min(10),
 });
 

@@ -42,6 +42,7 @@ export const FLAGS = {
   stop_legacy_writes_notification: { owner: "notification", default: false, phase: "database" },
   route_notification_to_service: { owner: "notification", default: false, phase: "extraction" },
   use_per_seat_locks: { owner: "booking", default: false, phase: "operations" },
+  enable_tracing: { owner: "platform", default: false, phase: "observability" },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;

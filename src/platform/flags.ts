@@ -23,6 +23,8 @@ export interface FlagsStatus {
 /** The one way code reads a flag. An unknown flag name does not compile. */
 export interface Flags {
   isEnabled(name: FlagName, context?: FlagContext): boolean;
+  /** false only when the flag is off for everyone (Unleash: switched off in this environment), so work it guards can stop altogether */
+  mayBeEnabled(name: FlagName): boolean;
   /** every flag's value for a context (the dashboard, `boxoffice flags list`) */
   all(context?: FlagContext): Record<FlagName, boolean>;
   status(): FlagsStatus;
@@ -61,6 +63,9 @@ class BootstrapFlags implements Flags {
     this.values = values;
   }
   isEnabled(name: FlagName): boolean {
+    return this.values[name];
+  }
+  mayBeEnabled(name: FlagName): boolean {
     return this.values[name];
   }
   all(): Record<FlagName, boolean> {
@@ -107,6 +112,12 @@ class UnleashFlags implements Flags {
 
   isEnabled(name: FlagName, context: FlagContext = {}): boolean {
     return this.client.isEnabled(name, { ...context } as UnleashContext, this.fallback[name]);
+  }
+
+  mayBeEnabled(name: FlagName): boolean {
+    // a flag Unleash does not (yet) know is served its fallback; a known one with no strategy matching a
+    // context may still be on for someone, so only "switched off" counts as off for everyone
+    return this.client.getFeatureToggleDefinition(name)?.enabled ?? this.fallback[name];
   }
 
   all(context: FlagContext = {}): Record<FlagName, boolean> {

@@ -1,9 +1,10 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { currentContext } from './context.ts';
+import { activeTraceId } from './tracing/trace-context.ts';
 
 export type { Logger };
 
-/** JSON logs; every line written inside a request or message carries its correlation id. */
+/** JSON logs; every line written inside a request or message carries its correlation id, and its trace id while traced. */
 export function createLogger(level: LevelWithSilent, bindings: Record<string, unknown> = {}): Logger {
   return pino({
     level,
@@ -25,7 +26,8 @@ export function createLogger(level: LevelWithSilent, bindings: Record<string, un
     },
     mixin() {
       const ctx = currentContext();
-      return ctx ? { correlation_id: ctx.correlationId } : {};
+      const traceId = activeTraceId();
+      return { ...(ctx ? { correlation_id: ctx.correlationId } : {}), ...(traceId ? { trace_id: traceId } : {}) };
     },
   });
 }

@@ -65,7 +65,7 @@ export function registerFlags(program: Command): void {
         if (exists.status !== 404) throw new CliError(`Unleash answered ${exists.status} for ${flag.name}`);
         const res = await unleashAdmin(config.UNLEASH_URL, token, 'POST', `/projects/${opts.project}/features`, {
           name: flag.name,
-          type: flag.phase === 'operations' ? 'operational' : 'release',
+          type: flag.phase === 'operations' || flag.phase === 'observability' ? 'operational' : 'release',
           description: `[${flag.owner}] ${flag.description}`,
         });
         if (!res.ok) throw new CliError(`could not create ${flag.name}: ${res.status} ${await res.text()}`);

@@ -9,6 +9,7 @@ import { ManagedChannel } from './channel.ts';
 import { deadLetterMessage, decodeDelivery, attemptOf, retryMessage, type DeliveryRoute } from './delivery.ts';
 import type { Envelope } from './envelope.ts';
 import type { ConsumeOutcome, EventMetrics } from './event-metrics.ts';
+import { withConsumerSpan } from '../tracing/trace-context.ts';
 import { declareTopology, queueNames, type Topology } from './topology.ts';
 
 /** Thrown by a handler for an event that can never succeed: dead-lettered at once, without retries. */
@@ -185,11 +186,11 @@ export class EventConsumer implements Worker {
     }
   }
 
-  /** Inbox row and effect in one transaction, inside the event's correlation context. */
+  /** Inbox row and effect in one transaction, inside the event's correlation context and trace. */
   private apply(event: Envelope, handler: EventHandler): Promise<'handled' | 'duplicate'> {
     const userId = typeof event.metadata['user_id'] === 'string' ? event.metadata['user_id'] : undefined;
     const ctx = { correlationId: event.correlation_id, causationId: event.event_id, ...(userId ? { userId } : {}) };
-    return runWithContext(ctx, () =>
+    return runWithContext(ctx, () => withConsumerSpan(event, this.o.consumer.queue, () =>
       this.o.db.transaction(async (trx) => {
         const inserted = await trx
           .withSchema(this.o.inboxSchema)
@@ -202,7 +203,7 @@ export class EventConsumer implements Worker {
         await handler(event, trx);
         return 'handled' as const;
       }),
-    );
+    ));
   }
 
   private count(eventType: string, outcome: ConsumeOutcome): void {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { currentContext } from '../context.ts';
+import { traceMetadata } from '../tracing/trace-context.ts';
 
 /** The envelope of seed 002 §8.4.1. */
 export const envelopeSchema = z.object({
@@ -42,7 +43,8 @@ export interface BuildOptions {
 
 /**
  * Validate a payload and wrap it in an envelope. Correlation and causation default to the current
- * request or message, so a chain of events can be followed end to end.
+ * request or message, so a chain of events can be followed end to end. While the request is traced, its
+ * `traceparent` goes into the metadata: the relay publishes later, and the consumer continues that trace.
  */
 export function buildEnvelope<P extends Record<string, unknown>>(
   def: EventDefinition<P>,
@@ -60,6 +62,6 @@ export function buildEnvelope<P extends Record<string, unknown>>(
     causation_id: options.causationId ?? ctx?.causationId ?? null,
     source: options.source,
     payload: parsed,
-    metadata: { ...(ctx?.userId ? { user_id: ctx.userId } : {}), ...(options.metadata ?? {}) },
+    metadata: { ...(ctx?.userId ? { user_id: ctx.userId } : {}), ...traceMetadata(), ...(options.metadata ?? {}) },
   };
 }

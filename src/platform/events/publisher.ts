@@ -4,6 +4,7 @@ import type { Broker } from './broker.ts';
 import { ManagedChannel } from './channel.ts';
 import { envelopeSchema, type Envelope } from './envelope.ts';
 import type { OutboxRow } from './outbox-store.ts';
+import { withPublishSpan } from '../tracing/trace-context.ts';
 import { declareTopology, type Topology } from './topology.ts';
 
 /** Where the relay sends rows. The AMQP one is below; tests and the crash drill wrap it. */
@@ -86,9 +87,11 @@ export class AmqpOutboxPublisher implements OutboxPublisher {
   }
 
   async publish(row: OutboxRow): Promise<void> {
-    const { content, options } = toAmqpMessage(envelopeOf(row));
+    const envelope = envelopeOf(row);
+    const { content, options } = toAmqpMessage(envelope);
     const wrapper = this.ensureChannel().current;
-    await wrapper.publish(this.options.topology.exchange, row.routing_key, content, { ...options, timeout: this.options.timeoutMs });
+    const exchange = this.options.topology.exchange;
+    await withPublishSpan(envelope, exchange, () => wrapper.publish(exchange, row.routing_key, content, { ...options, timeout: this.options.timeoutMs }));
   }
 
   async close(): Promise<void> {
