@@ -157,3 +157,27 @@ export async function drive(clients: number, n: number, expected: number, reques
   agent.destroy();
   return result;
 }
+
+const ROWS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+async function post(service: Service, token: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const r = await fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await r.json()) as Record<string, unknown>;
+  if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A movie, a theater of rows × perRow seats and `showtimes` showtimes of it in the future, over the HTTP API. */
+export async function createCatalog(service: Service, admin: string, options: { rows: number; perRow: number; showtimes?: number }): Promise<{ showtimeIds: string[]; seatIds: string[] }> {
+  const tag = randomBytes(4).toString('hex');
+  const movie = await post(service, admin, '/api/v1/movies', { title: `Bench ${tag}`, duration_minutes: 120, genre: 'Drama' });
+  const layout = { rows: Array.from({ length: options.rows }, (_, i) => ({ row: ROWS[i]!, seats: options.perRow })) };
+  const theater = await post(service, admin, '/api/v1/theaters', { name: `Screen ${tag}`, city: 'Hanoi', layout });
+  const showtimeIds: string[] = [];
+  for (let i = 0; i < (options.showtimes ?? 1); i++) {
+    const start = new Date(Date.now() + 48 * 3600_000 + Math.floor(Math.random() * 1e6) * 60_000);
+    const st = await post(service, admin, '/api/v1/showtimes', { movie_id: movie['id'], theater_id: theater['id'], start_time: start.toISOString(), base_price: '90000' });
+    showtimeIds.push(st['id'] as string);
+  }
+  return { showtimeIds, seatIds: (theater['seats'] as { id: string }[]).map((s) => s.id) };
+}
