@@ -2,6 +2,7 @@
  * The service as its clients see it: `node src/main.ts` in a child process of its own, on a database of
  * the bench's. Benchmarks drive it over HTTP from their own process, so the load generator never shares
  * the service's event loop (which would hide the service's own cost).
+ * BENCH_CPU_PROF=<dir> makes each service write a CPU profile to <dir> when it stops.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -44,7 +45,9 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, ...full }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it stops (node --cpu-prof)
+  const prof = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...prof, 'src/main.ts'], { cwd: ROOT, env: { ...process.env, ...full }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${port}`;
