@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 export interface Service {
   url: string;
   env: Record<string, string>;
+  /** CPU time (user + system) the service process has used so far, in ms (Linux /proc; NaN elsewhere) */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -62,6 +65,15 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   return {
     url,
     env: full,
+    cpuMs() {
+      try {
+        // utime and stime, in clock ticks (100 per second on Linux), after the command name
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch {
+        return NaN;
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
