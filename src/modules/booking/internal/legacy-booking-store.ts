@@ -12,6 +12,8 @@ interface BookingRow {
 }
 interface SeatRow { booking_id: string; seat_id: string; seat_snapshot: { row: string; number: number; type: string } | null; price: string | null }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** the own schema's index that keeps a seat in one active booking (see insertPending) */
 const OWN_ACTIVE_SEAT_INDEX = 'booking_seats_active_seat_key';
 
@@ -167,18 +169,18 @@ function takenSeat(err: unknown): string[] | undefined {
  * recount per showtime runs at a time in this process; changes that commit meanwhile share the next one.
  */
 function createSeatCounter(sql: LegacyBookingSql, options: SeatCounterOptions) {
-  const [lock, count] = sql.recountAvailable('?::uuid');
   const running = new Map<string, { again: boolean }>();
+  // Both statements in one simple query: one round trip, one implicit transaction, and (read committed)
+  // a snapshot per statement, so the count still sees what committed while the lock was awaited. A simple
+  // query takes no parameters: the id goes in as a literal, and only a UUID does.
+  const recount = (showtimeId: string) => `${sql.recountAvailable(`'${showtimeId}'::uuid`).join(';\n')}`;
 
   async function loop(showtimeId: string, state: { again: boolean }): Promise<void> {
     try {
       do {
         state.again = false;
         try {
-          await options.db().transaction(async (trx) => {
-            await trx.raw(lock, [showtimeId]);
-            await trx.raw(count, [showtimeId]);
-          });
+          await options.db().raw(recount(showtimeId));
         } catch (err) {
           options.onError?.(err, showtimeId);
         }
@@ -190,6 +192,7 @@ function createSeatCounter(sql: LegacyBookingSql, options: SeatCounterOptions) {
 
   return {
     afterCommit(trx: Knex.Transaction, showtimeId: string): void {
+      if (!UUID.test(showtimeId)) return;
       let top = trx;
       while (top.parentTransaction) top = top.parentTransaction;
       top.executionPromise.then(() => {
