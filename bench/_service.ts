@@ -2,9 +2,11 @@
  * The service as its clients see it: `node src/main.ts` in a child process of its own, on a database of
  * the bench's. Benchmarks drive it over HTTP from their own process, so the load generator never shares
  * the service's event loop (which would hide the service's own cost).
+ * BENCH_CPU_PROF=<dir> makes each service write a CPU profile to <dir> when it stops.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 export interface Service {
   url: string;
   env: Record<string, string>;
+  /** CPU time (user + system) the service process has used so far, in ms (Linux /proc; NaN elsewhere) */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -44,7 +48,9 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, ...full }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it stops (node --cpu-prof)
+  const prof = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...prof, 'src/main.ts'], { cwd: ROOT, env: { ...process.env, ...full }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -59,6 +65,15 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   return {
     url,
     env: full,
+    cpuMs() {
+      try {
+        // utime and stime, in clock ticks (100 per second on Linux), after the command name
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch {
+        return NaN;
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -156,4 +171,28 @@ export async function drive(clients: number, n: number, expected: number, reques
   result.seconds = (performance.now() - started) / 1000;
   agent.destroy();
   return result;
+}
+
+const ROWS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+async function post(service: Service, token: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const r = await fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await r.json()) as Record<string, unknown>;
+  if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A movie, a theater of rows × perRow seats and `showtimes` showtimes of it in the future, over the HTTP API. */
+export async function createCatalog(service: Service, admin: string, options: { rows: number; perRow: number; showtimes?: number }): Promise<{ showtimeIds: string[]; seatIds: string[] }> {
+  const tag = randomBytes(4).toString('hex');
+  const movie = await post(service, admin, '/api/v1/movies', { title: `Bench ${tag}`, duration_minutes: 120, genre: 'Drama' });
+  const layout = { rows: Array.from({ length: options.rows }, (_, i) => ({ row: ROWS[i]!, seats: options.perRow })) };
+  const theater = await post(service, admin, '/api/v1/theaters', { name: `Screen ${tag}`, city: 'Hanoi', layout });
+  const showtimeIds: string[] = [];
+  for (let i = 0; i < (options.showtimes ?? 1); i++) {
+    const start = new Date(Date.now() + 48 * 3600_000 + Math.floor(Math.random() * 1e6) * 60_000);
+    const st = await post(service, admin, '/api/v1/showtimes', { movie_id: movie['id'], theater_id: theater['id'], start_time: start.toISOString(), base_price: '90000' });
+    showtimeIds.push(st['id'] as string);
+  }
+  return { showtimeIds, seatIds: (theater['seats'] as { id: string }[]).map((s) => s.id) };
 }

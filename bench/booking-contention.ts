@@ -8,13 +8,15 @@
  *   npm run bench -- booking-contention
  *   BENCH_CLIENTS=50 BENCH_SEATS=600 BENCH_SEATS_PER_BOOKING=2 npm run bench -- booking-contention
  *
- * It makes and drops its own database (migrated template, as the tests do) and uses its own Redis key prefix.
- * Timings are reported, never asserted.
+ * The service runs as `npm start` runs it, in a process of its own (bench/_service.ts), so the clients never
+ * share its event loop. It makes and drops its own database (migrated template, as the tests do) and uses
+ * its own Redis key prefix. Timings are reported, never asserted.
  */
 import { Agent, request } from 'node:http';
-import { startTestApp, type TestApp } from '../test/helpers/app.ts';
-import { adminToken, createCatalog, forgeUsers, type TestUser } from '../test/helpers/catalog.ts';
 import { createTestDatabase } from '../test/helpers/db.ts';
+import { adminLogin, createCatalog, forgeUsers, startService, type Service } from './_service.ts';
+
+type TestUser = { token: string };
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 50);
 const SEATS = Number(process.env['BENCH_SEATS'] ?? 600);
@@ -49,7 +51,7 @@ function post(agent: Agent, base: string, token: string, body: unknown): Promise
 }
 
 /** every client books its own seats, PER_BOOKING at a time, retrying a booking turned away as busy */
-async function drive(app: TestApp, users: TestUser[], showtimeId: string, seatIds: string[], label: string): Promise<Run> {
+async function drive(app: Service, users: TestUser[], showtimeId: string, seatIds: string[], label: string): Promise<Run> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
   const run: Run = { label, bookings: 0, attempts: 0, busy: 0, other: 0, seconds: 0, latencies: [] };
   const deadline = Date.now() + LIMIT_MS;
@@ -91,20 +93,17 @@ try {
   for (const store of ['legacy', 'own'] as const) {
     for (const perSeat of [false, true]) {
       const label = `${store.padEnd(6)} store, ${perSeat ? 'per-seat holds ' : 'showtime lock  '}`;
-      const app = await startTestApp({
-        db,
-        env: {
-          STORE_MOVIE: store, STORE_BOOKING: store, FLAGS_BOOTSTRAP: `use_per_seat_locks=${perSeat}`, DB_POOL_MAX: '10', BOOKING_MAX_SEATS: '10',
-          BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
-        },
+      const app = await startService(db.url, {
+        STORE_MOVIE: store, STORE_BOOKING: store, FLAGS_BOOTSTRAP: `use_per_seat_locks=${perSeat}`, DB_POOL_MAX: '10', BOOKING_MAX_SEATS: '10',
+        BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
       });
       try {
-        const admin = await adminToken(app);
+        const admin = await adminLogin(app);
         const users = await forgeUsers(app, CLIENTS);
         const warm = await createCatalog(app, admin, { rows: 2, perRow: PER_ROW });
-        await drive(app, users, warm.showtimeId, warm.seatIds, 'warm-up');
+        await drive(app, users, warm.showtimeIds[0]!, warm.seatIds, 'warm-up');
         const hot = await createCatalog(app, admin, { rows: Math.ceil(SEATS / PER_ROW), perRow: PER_ROW });
-        runs.push(await drive(app, users, hot.showtimeId, hot.seatIds.slice(0, SEATS), label));
+        runs.push(await drive(app, users, hot.showtimeIds[0]!, hot.seatIds.slice(0, SEATS), label));
       } finally {
         await app.stop();
       }
@@ -115,7 +114,7 @@ try {
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
-out(`one showtime of ${SEATS} seats, ${CLIENTS} concurrent clients, disjoint seats, ${PER_BOOKING} seats per booking (Node ${process.version})`);
+out(`one showtime of ${SEATS} seats, ${CLIENTS} concurrent clients from another process, disjoint seats, ${PER_BOOKING} seats per booking (Node ${process.version})`);
 out('configuration                  bookings  seconds  bookings/s  attempts  busy-409  p50 ms  p99 ms');
 for (const r of runs) {
   out(`${r.label}  ${String(r.bookings).padStart(8)}  ${r.seconds.toFixed(2).padStart(7)}  ${(r.bookings / r.seconds).toFixed(1).padStart(10)}  ${String(r.attempts).padStart(8)}  ${String(r.busy).padStart(8)}  ${pct(r.latencies, 50).toFixed(1).padStart(6)}  ${pct(r.latencies, 99).toFixed(1).padStart(6)}${r.other ? `  (${r.other} other errors)` : ''}`);

@@ -53,7 +53,9 @@ export function createBookingModule(deps: BookingDeps): BookingModule {
   const store = deps.stores.route({
     module: 'booking',
     name: 'bookings',
-    legacy: createLegacyBookingStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY),
+    legacy: createLegacyBookingStore(config.LEGACY_SCHEMA, config.DEFAULT_CURRENCY, {
+      db: () => db, onError: (err, showtimeId) => logger.warn({ err, showtime_id: showtimeId }, 'old available_seats counter not recounted (the next booking of the showtime recounts it)'),
+    }),
     own: createOwnBookingStore(OUTBOX_SCHEMA),
     methods: BOOKING_STORE_METHODS,
   });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import jose from 'node-jose';
 import { z } from 'zod';
 import { DomainError, ServiceUnavailableError, UnauthorizedError } from '../errors.ts';
@@ -25,6 +27,8 @@ export interface TokenVerifierOptions {
   /** an unknown kid triggers one refetch, at most this often (a rotation seen early) */
   unknownKidRefetchMs?: number;
   clockToleranceSeconds?: number;
+  /** how many verified tokens are remembered (0: verify every time) */
+  verifiedCacheSize?: number;
   now?: () => number;
 }
 
@@ -89,6 +93,14 @@ interface CachedKeys {
   fetchedAt: number;
 }
 
+/** a token that verified, and what it verified against: the key set it was checked with, or the HS256 secret */
+interface Verified {
+  principal: Principal;
+  keys?: CachedKeys;
+  secret?: string;
+  nbf?: number;
+}
+
 /**
  * Verifies access tokens locally. RS256 keys come from a cached JWKS (no call per request); HS256 is
  * accepted only with the legacy secret and only while allowed. The algorithm chooses the key type
@@ -102,20 +114,48 @@ export class TokenVerifier {
   private hmacKey: { secret: string; key: jose.JWK.Key } | undefined;
   /** how many times the key set was fetched (observability; tests prove the cache works) */
   fetches = 0;
+  /** how many signatures were checked (observability; tests prove the verified-token cache works) */
+  signatureChecks = 0;
+  /**
+   * Tokens that verified, by the SHA-256 of the token, until their exp: a client sends the same token
+   * with every request, and checking its RSA signature each time was most of a request's CPU. An entry
+   * counts only while what it was checked with still holds — the same key set object, still fresh (a
+   * rotation, a refetch or invalidate() retires it), or the same HS256 secret while HS256 is accepted.
+   */
+  private readonly verified: LRUCache<string, Verified> | undefined;
 
   private readonly options: TokenVerifierOptions;
 
   constructor(options: TokenVerifierOptions) {
     this.options = options;
+    const max = options.verifiedCacheSize ?? 10_000;
+    this.verified = max > 0 ? new LRUCache({ max }) : undefined;
   }
 
   private now(): number {
     return this.options.now ? this.options.now() : Date.now();
   }
 
-  /** Forget cached keys (after a local rotation). */
+  /** Forget cached keys (after a local rotation), and with them every token verified with them. */
   invalidate(): void {
     this.cache = undefined;
+    this.verified?.clear();
+  }
+
+  /** the principal of a token verified before, if what it was verified with still holds and it is still in time */
+  private remembered(digest: string): Principal | undefined {
+    const hit = this.verified?.get(digest);
+    if (!hit) return undefined;
+    if (hit.keys) {
+      if (hit.keys !== this.cache || this.now() - hit.keys.fetchedAt > this.options.cacheTtlMs) return undefined;
+    } else if (hit.secret === undefined || hit.secret !== this.options.legacySecret?.() || !(this.options.acceptHs256?.() ?? false)) {
+      return undefined;
+    }
+    const nowSec = this.now() / 1000;
+    const tolerance = this.options.clockToleranceSeconds ?? 5;
+    if (hit.principal.expiresAt <= nowSec - tolerance) return undefined;
+    if (hit.nbf !== undefined && hit.nbf > nowSec + tolerance) return undefined;
+    return { ...hit.principal, roles: [...hit.principal.roles] };
   }
 
   private async fetchKeys(): Promise<CachedKeys> {
@@ -187,6 +227,9 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const digest = this.verified ? createHash('sha256').update(token).digest('base64url') : '';
+    const known = this.verified && this.remembered(digest);
+    if (known) return known;
     const parts = token.split('.');
     if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
       throw new InvalidTokenError('malformed', 'token must be a compact JWS with three parts');
@@ -206,16 +249,20 @@ export class TokenVerifier {
     }
 
     let key: jose.JWK.Key;
+    let checkedWith: Pick<Verified, 'keys' | 'secret'>;
     if (header.alg === 'RS256') {
       if (!header.kid) throw new InvalidTokenError('unknown_kid', 'RS256 token has no kid');
       key = await this.keyFor(header.kid);
+      checkedWith = { keys: this.cache! };
     } else if (header.alg === 'HS256') {
       key = await this.legacyKey();
+      checkedWith = { secret: this.hmacKey!.secret };
     } else {
       throw new InvalidTokenError('alg_not_allowed', `alg ${header.alg} is not accepted`);
     }
 
     let payloadBytes: Buffer;
+    this.signatureChecks++;
     try {
       const result = await jose.JWS.createVerify(key, {
         algorithms: [header.alg],
@@ -255,7 +302,7 @@ export class TokenVerifier {
     if (!audiences.includes(this.options.audience)) {
       throw new InvalidTokenError('wrong_audience', 'token is not meant for this API');
     }
-    return {
+    const principal: Principal = {
       userId: claims.sub,
       email: claims.email,
       roles: claims.roles,
@@ -263,5 +310,11 @@ export class TokenVerifier {
       ...(header.kid ? { kid: header.kid } : {}),
       expiresAt: claims.exp,
     };
+    // kept until exp (plus the tolerance a verification allows), at most an hour
+    const ttl = Math.min(3_600_000, (claims.exp + tolerance) * 1000 - this.now());
+    if (this.verified && ttl > 0) {
+      this.verified.set(digest, { principal: { ...principal, roles: [...principal.roles] }, ...checkedWith, ...(claims.nbf !== undefined ? { nbf: claims.nbf } : {}) }, { ttl });
+    }
+    return principal;
   }
 }

@@ -11,7 +11,7 @@ import { compareSides, useMappingDatabase } from '../../helpers/strangler.ts';
 const fx = useMappingDatabase(test);
 
 const mapping = createBookingMapping({ legacySchema: 'public', currency: 'VND' });
-const legacyStore = createLegacyBookingStore('public', 'VND');
+const legacyStore = createLegacyBookingStore('public', 'VND', { db: () => fx.databases.forModule('booking') });
 const ownStore = createOwnBookingStore();
 const bookingDb = () => fx.databases.forModule('booking');
 const copy = async (to: 'own' | 'legacy', ids: string[]) =>

@@ -32,7 +32,7 @@ test.after.always(async () => {
   await db?.drop();
 });
 
-const legacy = createLegacyBookingStore('public', 'VND');
+const legacy = createLegacyBookingStore('public', 'VND', { db: () => databases.forModule('booking') });
 const own = createOwnBookingStore();
 
 function booking(showtimeId: string, seatIds: string[]): NewBooking {

@@ -3,6 +3,7 @@ import { createLegacyBookingStore } from '../../../src/modules/booking/internal/
 import { createOwnBookingStore } from '../../../src/modules/booking/internal/own-booking-store.ts';
 import { BOOKING_STORE_METHODS, type BookingStore, type NewBooking } from '../../../src/modules/booking/internal/types.ts';
 import type { ShowtimeSnapshot } from '../../../src/modules/movie/index.ts';
+import type { Knex } from '../../../src/platform/db.ts';
 import type { WriteExercise } from '../../migration/write-exercise.ts';
 
 /** A booking of `seats` seats of a showtime that exists only in the movie schema (the stores take the snapshot as given). */
@@ -17,14 +18,18 @@ function newBooking(showtimeId: string, seatIds: string[], expiresAt: Date): New
   return { id: randomUUID(), userId: randomUUID(), userEmail: `w-${randomUUID().slice(0, 6)}@example.com`, showtimeId, snapshot, totalPrice: `${total}.00`, currency: 'USD', expiresAt, createdAt: now, seats };
 }
 
+// the pool the legacy store recounts the old free-seat counter on: the one the exercise is given
+let pool: Knex | undefined;
+
 /** Every write of booking's store, through the routed store (test/migration/write-coverage.test.ts). */
 export const writeExercises: WriteExercise[] = [
   {
     module: 'booking',
     store: ({ legacySchema }) => ({
-      module: 'booking', name: 'bookings', legacy: createLegacyBookingStore(legacySchema, 'VND'), own: createOwnBookingStore(), methods: BOOKING_STORE_METHODS,
+      module: 'booking', name: 'bookings', legacy: createLegacyBookingStore(legacySchema, 'VND', { db: () => pool! }), own: createOwnBookingStore(), methods: BOOKING_STORE_METHODS,
     }),
     async exercise(store, db) {
+      pool = db;
       const bookings = store as BookingStore;
       const showtimeId = randomUUID();
       const seats = Array.from({ length: 6 }, () => randomUUID());

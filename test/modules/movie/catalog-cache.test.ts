@@ -54,3 +54,21 @@ test('a load begun before a write does not answer a reader who comes after the w
   t.is(await early, 'before the write');
   t.is(await cache.get('movie:1', async () => 'reloaded'), 'after the write', 'the stale load was stored only under the old generation');
 });
+
+test('a value read once is kept in this process (frozen), and a write in another process still invalidates it at once', async (t) => {
+  const keyPrefix = `bo-test-${randomBytes(6).toString('hex')}:`;
+  const here = new CatalogCache({ redis, keyPrefix, ttlSeconds: 60, logger: testLogger() });
+  const there = new CatalogCache({ redis, keyPrefix, ttlSeconds: 60, logger: testLogger() });
+  t.deepEqual(await here.get('layout:1', async () => ({ seats: ['A1', 'A2'] })), { seats: ['A1', 'A2'] });
+  // the value leaves Redis: this process still answers from its own copy
+  const keys: string[] = [];
+  for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}movie:cache:0:*`, COUNT: 100 })) keys.push(...batch);
+  t.is(keys.length, 1);
+  await redis.del(keys);
+  const kept = await here.get('layout:1', async () => ({ seats: ['not loaded again'] }));
+  t.deepEqual(kept, { seats: ['A1', 'A2'] });
+  t.true(Object.isFrozen(kept.seats), 'shared by every reader, so nobody may change it');
+  // a catalog write in another process: the next read here loads anew
+  await there.invalidate();
+  t.deepEqual(await here.get('layout:1', async () => ({ seats: ['B1'] })), { seats: ['B1'] });
+});

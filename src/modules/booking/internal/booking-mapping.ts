@@ -21,7 +21,6 @@ const ACTIVE = `(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 export function createBookingMapping(options: BookingMappingOptions): ModuleMapping {
   const { legacySchema, currency, ownSchema = 'bookings' } = options;
   const legacy = legacyBookingSql(legacySchema, currency);
-  const q = legacy.table;
   // each seat row carries its booking's showtime; the own side also marks whether the seat is taken
   const seatShowtime = { column: 'showtime_id', write: `(d->>'showtime_id')::uuid` };
   return {
@@ -67,20 +66,9 @@ export function createBookingMapping(options: BookingMappingOptions): ModuleMapp
               ignoredColumns: ['id', 'showtime_id'],
             },
           ],
-          afterWrite: [
-            // Copies into the shared tables keep the old showtimes' counter (theater seats minus the seats of
-            // pending or confirmed bookings, as the legacy store and the old system keep it) for showtimes
-            // the shared tables have. The rows are locked first, then counted in a later statement, which
-            // sees what a concurrent writer committed while this one waited (a count taken before the lock
-            // would lose that writer's seats).
-            `UPDATE ${q('showtimes')} s SET available_seats = s.available_seats WHERE s.id IN (SELECT DISTINCT (d->>'showtime_id')::uuid FROM docs)`,
-            `UPDATE ${q('showtimes')} s SET available_seats = n.available FROM (
-               SELECT s2.id, th.total_seats - (SELECT count(*) FROM ${q('booking_seats')} bs JOIN ${q('bookings')} b ON b.id = bs.booking_id
-                                               WHERE bs.showtime_id = s2.id AND ${legacy.isActive('b')}) AS available
-                 FROM ${q('showtimes')} s2 JOIN ${q('theaters')} th ON th.id = s2.theater_id
-                WHERE s2.id IN (SELECT DISTINCT (d->>'showtime_id')::uuid FROM docs)
-             ) n WHERE s.id = n.id AND s.available_seats IS DISTINCT FROM n.available`,
-          ],
+          // Copies into the shared tables keep the old showtimes' counter for showtimes the shared tables have,
+          // as the legacy store does (recounted; legacy-booking-sql.ts)
+          afterWrite: legacy.recountAvailable(`SELECT DISTINCT (d->>'showtime_id')::uuid FROM docs`),
         },
         own: {
           table: 'bookings',

@@ -8,7 +8,7 @@ import type { Flags } from '../../../platform/flags.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
 import { fitsEveryStore, MONEY_MAX, sumMoney } from '../../../platform/money.ts';
-import type { MovieFacade } from '../../movie/index.ts';
+import type { MovieFacade, PricedSeat } from '../../movie/index.ts';
 import {
   BookingNotCancellableError, BookingNotFoundError, BookingTotalTooLargeError, SeatsTakenError, ShowtimeBusyError, ShowtimeNotBookableError,
   ShowtimeNotFoundError, UnknownSeatsError,
@@ -56,8 +56,7 @@ export class BookingService {
     if (!snapshot) throw new ShowtimeNotFoundError();
     if (snapshot.status === 'cancelled') throw new ShowtimeNotBookableError('cancelled');
     if (new Date(snapshot.start_time) <= now) throw new ShowtimeNotBookableError('started');
-    const layout = (await this.d.movie.getSeatLayout(input.showtime_id)) ?? [];
-    const bySeat = new Map(layout.map((s) => [s.seat_id, s]));
+    const bySeat = seatIndex((await this.d.movie.getSeatLayout(input.showtime_id)) ?? []);
     const unknown = input.seat_ids.filter((id) => !bySeat.has(id));
     if (unknown.length > 0) throw new UnknownSeatsError(unknown);
     const seats = [...input.seat_ids].sort().map((id) => {
@@ -149,6 +148,20 @@ export class BookingService {
     if (changed) await this.d.holds.releaseSeats(booking.showtimeId, booking.seats.map((s) => s.seatId), booking.id);
     return toBookingView(booking);
   }
+}
+
+/**
+ * A layout's seats by id. The movie module hands out the same (frozen, cached) layout to every booking of
+ * a showtime, so the index is built once per layout, not once per booking of its thousands of seats.
+ */
+const seatIndexes = new WeakMap<readonly PricedSeat[], Map<string, PricedSeat>>();
+function seatIndex(layout: readonly PricedSeat[]): Map<string, PricedSeat> {
+  let index = seatIndexes.get(layout);
+  if (!index) {
+    index = new Map(layout.map((s) => [s.seat_id, s]));
+    seatIndexes.set(layout, index);
+  }
+  return index;
 }
 
 /** booking.created payload (seed 002 §8.4.3) */

@@ -36,6 +36,7 @@ export function legacyBookingSql(schema: string, currency: string) {
       'status', CASE WHEN s.cancelled_at IS NULL THEN 'scheduled' ELSE 'cancelled' END)
     FROM ${table('showtimes')} s JOIN ${table('movies')} m ON m.id = s.movie_id JOIN ${table('theaters')} th ON th.id = s.theater_id
     WHERE s.id = t.showtime_id)`;
+  const isActive = (alias: string) => `COALESCE(${alias}.status, 'pending') IN (${ACTIVE_STATUSES.map(literal).join(', ')})`;
   return {
     /** a legacy table, schema-qualified */
     table,
@@ -45,7 +46,23 @@ export function legacyBookingSql(schema: string, currency: string) {
      * whether the booking row `alias` holds its seats: pending (which an old row without a status reads
      * as) or confirmed — so such a row's seats are taken here as they are once copied to the own schema
      */
-    isActive: (alias: string) => `COALESCE(${alias}.status, 'pending') IN (${ACTIVE_STATUSES.map(literal).join(', ')})`,
+    isActive,
+    /**
+     * The old showtimes' free-seat counter set to what it counts (theater seats less the seats of pending or
+     * confirmed bookings, as the old system kept it) for the showtimes `ids` (SQL for a set of uuids), in
+     * two statements of one transaction: the rows are locked first, then counted by a later statement, which
+     * sees what a concurrent writer committed while this one waited (a count taken before the lock would
+     * lose that writer's seats). Showtimes the shared tables do not have are left alone.
+     */
+    recountAvailable: (ids: string): [string, string] => [
+      `UPDATE ${table('showtimes')} s SET available_seats = s.available_seats WHERE s.id IN (${ids})`,
+      `UPDATE ${table('showtimes')} s SET available_seats = n.available FROM (
+         SELECT s2.id, th.total_seats - (SELECT count(*) FROM ${table('booking_seats')} bs JOIN ${table('bookings')} b ON b.id = bs.booking_id
+                                         WHERE bs.showtime_id = s2.id AND ${isActive('b')}) AS available
+           FROM ${table('showtimes')} s2 JOIN ${table('theaters')} th ON th.id = s2.theater_id
+          WHERE s2.id IN (${ids})
+       ) n WHERE s.id = n.id AND s.available_seats IS DISTINCT FROM n.available`,
+    ],
     currency: `COALESCE(rtrim(t.currency), ${literal(currency)})`,
     showtimeSnapshot: `COALESCE(t.showtime_snapshot, ${showtimeSnapshot})`,
     createdAt: `COALESCE(t.created_at, ${EPOCH_SQL})`,

@@ -1,9 +1,9 @@
-import { sqlState, type Db } from '../../../platform/db.ts';
+import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
 import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
-import { legacyBookingSql } from './legacy-booking-sql.ts';
+import { legacyBookingSql, type LegacyBookingSql } from './legacy-booking-sql.ts';
 import { type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
 
 interface BookingRow {
@@ -12,8 +12,18 @@ interface BookingRow {
 }
 interface SeatRow { booking_id: string; seat_id: string; seat_snapshot: { row: string; number: number; type: string } | null; price: string | null }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** the own schema's index that keeps a seat in one active booking (see insertPending) */
 const OWN_ACTIVE_SEAT_INDEX = 'booking_seats_active_seat_key';
+
+/** what the legacy store needs to keep the old free-seat counter after its transactions commit */
+export interface SeatCounterOptions {
+  /** the pool recounts run on (the booking module's), looked up when one runs */
+  db: () => Knex;
+  /** a recount that failed (the next booking or release of that showtime recounts it again) */
+  onError?: (err: unknown, showtimeId: string) => void;
+}
 
 /**
  * The old shared bookings/booking_seats tables, with the columns legacy migration 0006 added so that
@@ -22,14 +32,17 @@ const OWN_ACTIVE_SEAT_INDEX = 'booking_seats_active_seat_key';
  * that is shared with the booking mapping (legacy-booking-sql.ts).
  *
  * The tables have no unique constraint on a showtime's seats (the old service relied on its Redis
- * showtime lock), so this store keeps the invariant itself: bookings of one showtime are serialized by a
- * transaction-scoped advisory lock on the showtime id, then the requested seats are checked against every
+ * showtime lock), so this store keeps the invariant itself (ADR 0070): a transaction-scoped advisory lock
+ * per requested seat of the showtime, taken in seat order, then the seats are checked against every
  * pending or confirmed booking, then written — all in the caller's transaction, whichever Redis lock (or
- * none) the caller took.
+ * none) the caller took. Bookings of disjoint seats never wait for each other; the old free-seat counter
+ * (showtimes.available_seats) is recounted after commit in a short transaction of its own, so no booking
+ * holds the showtime row until it commits.
  */
-export function createLegacyBookingStore(schema: string, currency: string): BookingStore {
+export function createLegacyBookingStore(schema: string, currency: string, counter: SeatCounterOptions): BookingStore {
   const sql = legacyBookingSql(schema, currency);
   const t = (db: Db, table: string) => db.withSchema(schema).table(table);
+  const recount = createSeatCounter(sql, counter);
 
   const bookingSelect = (db: Db) =>
     db.withSchema(schema).from('bookings as t').select(
@@ -69,33 +82,35 @@ export function createLegacyBookingStore(schema: string, currency: string): Book
 
   return {
     async insertPending(trx, b) {
-      // Serialize the bookings of this showtime until commit: what a row lock on the legacy showtime did,
-      // without needing that row — a showtime created once the movie module writes only its own schema is
-      // not in the shared tables. Every booking of the showtime through this store takes the same lock, so
-      // the check below sees each one that committed before, and none can slip in between check and insert.
-      await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`boxoffice:legacy-booking-showtime:${b.showtimeId}`]);
-      const seatIds = b.seats.map((s) => s.seatId);
+      // One lock per seat of the showtime until commit: every booking of a seat through this store takes
+      // it, so the check below sees each one that committed before, and none can slip in between check and
+      // insert; bookings of other seats pass. Seat order (one order for everyone) keeps two bookings of
+      // overlapping seats from waiting on each other (a deadlock would be retried by the caller).
+      const seatIds = b.seats.map((s) => s.seatId).sort();
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM unnest(?::text[]) AS k ORDER BY k) s',
+        [seatIds.map((seat) => `boxoffice:legacy-booking-seat:${b.showtimeId}:${seat}`)]);
       const taken = (await trx.withSchema(schema).from('booking_seats as bs').join('bookings as bk', 'bk.id', 'bs.booking_id')
         .where('bs.showtime_id', b.showtimeId).whereIn('bs.seat_id', seatIds).whereRaw(sql.isActive('bk'))
         .distinct('bs.seat_id')) as { seat_id: string }[];
       if (taken.length > 0) throw new SeatsTakenError(taken.map((r) => r.seat_id));
-      await t(trx, 'bookings').insert({
+      // the booking and its seats in one statement (one round trip on the hot path)
+      const booking = t(trx, 'bookings').insert({
         id: b.id, user_id: b.userId, user_email: b.userEmail, showtime_id: b.showtimeId, showtime_snapshot: JSON.stringify(b.snapshot),
         status: 'pending', total_price: b.totalPrice, currency: b.currency, expires_at: b.expiresAt, created_at: b.createdAt, updated_at: b.createdAt,
-      });
+      }).toSQL();
+      const seats = t(trx, 'booking_seats').insert(b.seats.map((s) => ({
+        booking_id: b.id, seat_id: s.seatId, showtime_id: b.showtimeId, seat_snapshot: JSON.stringify({ row: s.row, number: s.number, type: s.type }),
+        price: s.price, created_at: b.createdAt,
+      }))).toSQL();
       try {
-        await t(trx, 'booking_seats').insert(b.seats.map((s) => ({
-          booking_id: b.id, seat_id: s.seatId, showtime_id: b.showtimeId, seat_snapshot: JSON.stringify({ row: s.row, number: s.number, type: s.type }),
-          price: s.price, created_at: b.createdAt,
-        })));
+        await trx.raw(`WITH booking AS (${booking.sql}) ${seats.sql}`, [...booking.bindings, ...seats.bindings]);
       } catch (err) {
         // While dual-write copies this booking into the own schema in this transaction, that schema's index
         // refuses a seat an own-first writer holds (processes disagree about the write primary for a moment).
         if (sqlState(err) === '23505' && (err as { constraint?: string }).constraint === OWN_ACTIVE_SEAT_INDEX) throw new SeatsTakenError(takenSeat(err) ?? seatIds);
         throw err;
       }
-      // the old counter, kept as the old system kept it, where the shared tables have the showtime
-      await t(trx, 'showtimes').where({ id: b.showtimeId }).decrement('available_seats', seatIds.length);
+      recount.afterCommit(trx, b.showtimeId);
       return { ...b, status: 'pending', cancelReason: null, updatedAt: b.createdAt };
     },
     async findById(db, id) {
@@ -114,16 +129,14 @@ export function createLegacyBookingStore(schema: string, currency: string): Book
       return { items: await hydrate(db, rows), total: Number(n) };
     },
     async confirm(trx, id) {
-      // as the old payment service did: the row turns confirmed; available_seats already counted the hold
+      // as the old payment service did: the row turns confirmed; available_seats already counts the hold
       return (await t(trx, 'bookings').where({ id }).whereRaw(`COALESCE(status, 'pending') = 'pending'`)
         .update({ status: 'confirmed', updated_at: new Date() })) > 0;
     },
     async finish(trx, id, to, reason) {
       const [row] = (await trx.withSchema(schema).table('bookings as t').where({ id }).whereRaw(sql.isActive('t'))
         .update({ status: to, cancel_reason: reason, updated_at: new Date() }).returning(['showtime_id'])) as { showtime_id: string }[];
-      if (!row) return;
-      const [{ n }] = (await t(trx, 'booking_seats').where({ booking_id: id }).count({ n: '*' })) as [{ n: string }];
-      await t(trx, 'showtimes').where({ id: row.showtime_id }).increment('available_seats', Number(n));
+      if (row) recount.afterCommit(trx, row.showtime_id);
     },
     async claimExpired(trx, now, limit) {
       // `status = 'pending'` (not NULL-aware like the other predicates): the sweeper's partial index covers exactly that
@@ -145,4 +158,53 @@ export function createLegacyBookingStore(schema: string, currency: string): Book
 function takenSeat(err: unknown): string[] | undefined {
   const seat = /=\([0-9a-f-]+, ([0-9a-f-]+)\)/i.exec((err as { detail?: string }).detail ?? '')?.[1];
   return seat ? [seat] : undefined;
+}
+
+/**
+ * The old free-seat counter (showtimes.available_seats, read by the old system), recounted after the
+ * transaction that changed a showtime's bookings commits, instead of moved inside it: an UPDATE of the
+ * showtime row in the booking's transaction would hold that row until commit and line up every booking of
+ * the showtime behind it. A recount (not a delta) cannot drift: one that is missed (the process stops
+ * between commit and recount, or the recount fails) is made good by the showtime's next one. At most one
+ * recount per showtime runs at a time in this process; changes that commit meanwhile share the next one.
+ */
+function createSeatCounter(sql: LegacyBookingSql, options: SeatCounterOptions) {
+  const running = new Map<string, { again: boolean }>();
+  // Both statements in one simple query: one round trip, one implicit transaction, and (read committed)
+  // a snapshot per statement, so the count still sees what committed while the lock was awaited. A simple
+  // query takes no parameters: the id goes in as a literal, and only a UUID does.
+  const recount = (showtimeId: string) => `${sql.recountAvailable(`'${showtimeId}'::uuid`).join(';\n')}`;
+
+  async function loop(showtimeId: string, state: { again: boolean }): Promise<void> {
+    try {
+      do {
+        state.again = false;
+        try {
+          await options.db().raw(recount(showtimeId));
+        } catch (err) {
+          options.onError?.(err, showtimeId);
+        }
+      } while (state.again);
+    } finally {
+      running.delete(showtimeId);
+    }
+  }
+
+  return {
+    afterCommit(trx: Knex.Transaction, showtimeId: string): void {
+      if (!UUID.test(showtimeId)) return;
+      let top = trx;
+      while (top.parentTransaction) top = top.parentTransaction;
+      top.executionPromise.then(() => {
+        const state = running.get(showtimeId);
+        if (state) {
+          state.again = true;
+          return;
+        }
+        const fresh = { again: false };
+        running.set(showtimeId, fresh);
+        void loop(showtimeId, fresh);
+      }, () => undefined);
+    },
+  };
 }

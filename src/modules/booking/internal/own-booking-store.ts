@@ -50,18 +50,20 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
 
   return {
     async insertPending(trx, b) {
-      await t(trx, 'bookings').insert({
+      const seats = [...b.seats].sort((x, y) => (x.seatId < y.seatId ? -1 : 1));
+      // the booking and its seats in one statement (one round trip on the hot path)
+      const booking = t(trx, 'bookings').insert({
         id: b.id, user_id: b.userId, user_email: b.userEmail, showtime_id: b.showtimeId, showtime_snapshot: JSON.stringify(b.snapshot),
         status: 'pending', total_price: b.totalPrice, currency: b.currency, expires_at: b.expiresAt, created_at: b.createdAt, updated_at: b.createdAt,
-      });
-      const seats = [...b.seats].sort((x, y) => (x.seatId < y.seatId ? -1 : 1));
+      }).toSQL();
       const { rows } = (await trx.raw(
-        `INSERT INTO "${schema}".booking_seats (booking_id, showtime_id, seat_id, seat_snapshot, price, created_at)
+        `WITH booking AS (${booking.sql})
+         INSERT INTO "${schema}".booking_seats (booking_id, showtime_id, seat_id, seat_snapshot, price, created_at)
          SELECT ?::uuid, ?::uuid, x.seat_id, x.snap, x.price, ? FROM jsonb_to_recordset(?::jsonb) AS x(seat_id uuid, snap jsonb, price numeric, ord int)
          ORDER BY x.ord
          ON CONFLICT (showtime_id, seat_id) WHERE active DO NOTHING
          RETURNING seat_id`,
-        [b.id, b.showtimeId, b.createdAt, JSON.stringify(seats.map((s, ord) => ({ seat_id: s.seatId, snap: { row: s.row, number: s.number, type: s.type }, price: s.price, ord })))],
+        [...booking.bindings, b.id, b.showtimeId, b.createdAt, JSON.stringify(seats.map((s, ord) => ({ seat_id: s.seatId, snap: { row: s.row, number: s.number, type: s.type }, price: s.price, ord })))],
       )) as { rows: { seat_id: string }[] };
       if (rows.length < seats.length) {
         const inserted = new Set(rows.map((r) => r.seat_id));

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Redis } from '../../../platform/redis.ts';
 
@@ -7,9 +8,15 @@ import type { Redis } from '../../../platform/redis.ts';
  * without tracking which keys a write touches (catalog writes are rare, reads are not). Old generations
  * simply age out (TTL). Concurrent misses of one key and generation in this process share one load (no stampede).
  * Redis is an optimisation only: any Redis error means a direct read, never a failed request.
+ *
+ * Values are also kept in this process (bounded, same TTL), under the same generation-qualified key: a read
+ * still asks Redis for the generation — so a write in any process invalidates here at once, as before — but
+ * not for the value, and does not parse it again (a showtime's seat layout, read by every booking, is
+ * thousands of seats). Kept values are frozen: they are shared by every reader.
  */
 export class CatalogCache {
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly local: LRUCache<string, { v: unknown }> | undefined;
   private lastWarn = 0;
 
   private readonly redis: Redis;
@@ -17,11 +24,20 @@ export class CatalogCache {
   private readonly ttlSeconds: number;
   private readonly logger: Logger;
 
-  constructor(options: { redis: Redis; keyPrefix: string; ttlSeconds: number; logger: Logger }) {
+  constructor(options: { redis: Redis; keyPrefix: string; ttlSeconds: number; logger: Logger; localEntries?: number }) {
     this.redis = options.redis;
     this.prefix = `${options.keyPrefix}movie:cache:`;
     this.ttlSeconds = options.ttlSeconds;
     this.logger = options.logger;
+    const max = options.localEntries ?? 500;
+    this.local = this.ttlSeconds > 0 && max > 0 ? new LRUCache({ max, ttl: this.ttlSeconds * 1000 }) : undefined;
+  }
+
+  /** a value as a Redis hit reads it (JSON), frozen, kept for this process's next readers of `full` */
+  private keep<T>(full: string, json: string): T {
+    const entry = deepFreeze(JSON.parse(json) as { v: T });
+    this.local?.set(full, entry);
+    return entry.v;
   }
 
   private warn(err: unknown): void {
@@ -43,8 +59,10 @@ export class CatalogCache {
     try {
       const gen = (await this.redis.get(`${this.prefix}gen`)) ?? '0';
       full = `${this.prefix}${gen}:${key}`;
+      const mine = this.local?.get(full);
+      if (mine) return mine.v as T;
       const hit = await this.redis.get(full);
-      if (hit !== null) return (JSON.parse(hit) as { v: T }).v;
+      if (hit !== null) return this.keep<T>(full, hit);
     } catch (err) {
       this.warn(err);
       return load();
@@ -53,8 +71,10 @@ export class CatalogCache {
     if (pending) return pending;
     const p = load()
       .then((value) => {
-        if (value !== undefined) this.redis.set(full, JSON.stringify({ v: value }), { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
-        return value;
+        if (value === undefined) return value;
+        const json = JSON.stringify({ v: value });
+        this.redis.set(full, json, { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
+        return this.keep<T>(full, json);
       })
       .finally(() => this.inflight.delete(full));
     this.inflight.set(full, p);
@@ -70,4 +90,12 @@ export class CatalogCache {
       this.warn(err);
     }
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
