@@ -2,6 +2,7 @@ import {
   BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, handleWhen, retry, timeout, TimeoutStrategy, wrap,
   CircuitState, type CircuitBreakerPolicy, type IPolicy,
 } from 'cockatiel';
+import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { ServiceCredential } from '../auth/service-credential.ts';
 import { ServiceUnavailableError } from '../errors.ts';
@@ -60,6 +61,8 @@ export class InternalClient {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly once: IPolicy;
   private readonly withRetries: IPolicy;
+  /** revalidated reads: the last answer of a path with its ETag */
+  private readonly validated = new LRUCache<string, { etag: string; value: unknown }>({ max: 500 });
 
   constructor(options: InternalClientOptions) {
     this.options = options;
@@ -124,6 +127,29 @@ export class InternalClient {
   async get<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const res = await this.request('GET', path);
     if (res.status === 404) return undefined;
+    return this.parse(res, schema);
+  }
+
+  /**
+   * A read by GET whose last answer is kept with its ETag and revalidated on every call (If-None-Match):
+   * as fresh as a plain `get` — the target decides — but a 304 carries no body and costs no parse. For
+   * big answers that rarely change (a showtime's seat layout on every booking).
+   */
+  async getRevalidated<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const known = this.validated.get(path);
+    const res = await this.request('GET', path, known ? { headers: { 'if-none-match': known.etag } } : {});
+    if (res.status === 304 && known) return known.value as T;
+    if (res.status === 404) {
+      this.validated.delete(path);
+      return undefined;
+    }
+    const value = this.parse(res, schema);
+    const etag = res.headers.get('etag');
+    if (etag) this.validated.set(path, { etag, value });
+    return value;
+  }
+
+  private parse<T>(res: InternalResponse, schema: z.ZodType<T>): T {
     if (res.status !== 200) throw this.unavailable(`answered ${res.status}`);
     let json: unknown;
     try {

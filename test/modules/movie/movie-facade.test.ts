@@ -50,3 +50,24 @@ test('a booking-only deployment (MODULES=auth,booking, SERVICE_URL_MOVIE) books 
     await split.stop();
   }
 });
+
+test('remote adapter: a known layout is revalidated (304, no body) on every read, and a changed one is read afresh', async (t) => {
+  const c = await createCatalog(host, admin, { rows: 2, perRow: 3, basePrice: '50.00' });
+  const facade = createRemoteMovieFacade(client(host.url));
+  const notModified = async () => {
+    const text = await (await fetch(`${host.url}/metrics`)).text();
+    return Number(/http_request_duration_seconds_count\{method="GET",route="\/internal\/v1\/movie\/showtimes\/:id\/layout",status="304"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  const before = await notModified();
+  const first = await facade.getSeatLayout(c.showtimeId);
+  t.is(first?.length, 6);
+  t.deepEqual(await facade.getSeatLayout(c.showtimeId), first);
+  t.deepEqual(await facade.getSeatLayout(c.showtimeId), first);
+  t.is(await notModified(), before + 2, 'the second and third reads were answered 304');
+  // the price changes: the next read carries it, whatever the adapter held
+  const patched = await api(host.url, 'PATCH', `/api/v1/showtimes/${c.showtimeId}`, { token: admin, body: { base_price: '70.00' } });
+  t.is(patched.status, 200, JSON.stringify(patched.body));
+  const after = await facade.getSeatLayout(c.showtimeId);
+  t.true(after!.every((s) => s.price === '70.00'), JSON.stringify(after?.[0]));
+  t.is(await notModified(), before + 2);
+});

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { bearerToken, type Authenticator } from '../../../platform/auth/authenticator.ts';
 import type { JsonWebKeySet } from '../../../platform/auth/jwt-verifier.ts';
 import type { Flags } from '../../../platform/flags.ts';
 import type { HttpState } from '../../../platform/http/app.ts';
+import { sendJsonWithEtag } from '../../../platform/http/etag.ts';
 import { parseBody } from '../../../platform/http/validate.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Metrics } from '../../../platform/metrics.ts';
@@ -90,20 +90,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router[] {
 
   const wellKnown = new Router<HttpState>();
   wellKnown.get('/.well-known/jwks.json', (ctx) => {
-    const body = deps.jwks();
-    const text = JSON.stringify(body);
-    const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
     ctx.set('Cache-Control', `public, max-age=${deps.jwksCacheSeconds}, must-revalidate`);
-    ctx.set('ETag', etag);
-    // compared here rather than with ctx.fresh, which ignores If-None-Match when the request says
-    // Cache-Control: no-cache (as fetch() does for conditional requests); an origin may still answer 304
-    const ifNoneMatch = ctx.get('if-none-match');
-    if (ifNoneMatch && ifNoneMatch.split(',').some((v) => v.trim().replace(/^W\//, '') === etag || v.trim() === '*')) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.type = 'application/json';
-    ctx.body = text;
+    sendJsonWithEtag(ctx, deps.jwks());
   });
 
   return [api, wellKnown];

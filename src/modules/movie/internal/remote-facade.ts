@@ -37,6 +37,7 @@ export function createRemoteMovieReads(client: InternalClient): MovieReads {
   const at = (id: string, what: string) => `/internal/v1/movie/showtimes/${encodeURIComponent(id)}/${what}`;
   return {
     getShowtimeSnapshot: (id) => client.get(at(id, 'snapshot'), snapshotSchema),
-    getSeatLayout: (id) => client.get(at(id, 'layout'), layoutSchema),
+    // a layout is big and all but fixed: kept with its ETag, revalidated on every booking (ADR 0053)
+    getSeatLayout: (id) => client.getRevalidated(at(id, 'layout'), layoutSchema),
   };
 }

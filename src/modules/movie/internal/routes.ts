@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import type { Authenticator } from '../../../platform/auth/authenticator.ts';
 import type { HttpState } from '../../../platform/http/app.ts';
+import { sendJsonWithEtag } from '../../../platform/http/etag.ts';
 import { parseBody, parseParams, parseQuery } from '../../../platform/http/validate.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { ShowtimeNotFoundError } from './errors.ts';
@@ -90,7 +91,8 @@ export function createMovieRoutes(deps: MovieRoutesDeps): Router[] {
   internal.get('/showtimes/:id/layout', async (ctx) => {
     const layout = await showtimes.layout(parseParams(ctx, idParams).id);
     if (!layout) throw new ShowtimeNotFoundError();
-    ctx.body = layout;
+    // a booking process revalidates the layout it has (If-None-Match) on every booking
+    sendJsonWithEtag(ctx, layout);
   });
 
   return [api, internal];
