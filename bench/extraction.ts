@@ -63,9 +63,9 @@ try {
     }
     return out.slice(0, n);
   };
-  const bookAll = async (base: string, n: number): Promise<Driven> => {
+  const bookAll = async (base: string, n: number, clients = CLIENTS): Promise<Driven> => {
     const seats = await seatsFor(n);
-    return drive(CLIENTS, n, 201, (agent, c, i) => timedRequest(agent, base, 'POST', '/api/v1/bookings', users[c]!.token, { showtime_id: seats[i]!.showtimeId, seat_ids: [seats[i]!.seatId] }));
+    return drive(clients, n, 201, (agent, c, i) => timedRequest(agent, base, 'POST', '/api/v1/bookings', users[c]!.token, { showtime_id: seats[i]!.showtimeId, seat_ids: [seats[i]!.seatId] }));
   };
 
   const targets = [
@@ -88,6 +88,12 @@ try {
     }
   }
 
+  // the hop's own latency, with nothing queued: one client, one booking at a time
+  const alone = targets.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, t] of targets.entries()) alone[i]!.push(...(await bookAll(t.url, 200, 1)).latencies);
+  }
+
   out(`${ROUNDS} rounds × ${BOOKINGS} bookings per target, ${CLIENTS} concurrent clients, one seat each (Node ${process.version})`);
   out('target                             bookings/s  p50 ms  p99 ms  failed');
   const rate = (i: number) => results[i]!.ok / results[i]!.seconds;
@@ -97,6 +103,10 @@ try {
     out(`${t.label}  ${rate(i).toFixed(1).padStart(10)}  ${p(i, 50).toFixed(1).padStart(6)}  ${p(i, 99).toFixed(1).padStart(6)}  ${String(r.failed).padStart(6)}${r.failed ? ` ${JSON.stringify(r.failures)}` : ''}`);
   }
   out(`routed ÷ in process: throughput ${(rate(1) / rate(0)).toFixed(2)} (target ≥ 0.7), p50 ${(p(1, 50) - p(0, 50) >= 0 ? '+' : '')}${(p(1, 50) - p(0, 50)).toFixed(1)} ms (target ≤ +2 ms), p99 ${(p(1, 99) / p(0, 99)).toFixed(2)}×`);
+  out('one client, one booking at a time (the hop itself, nothing queued):');
+  for (const [i, t] of targets.entries()) out(`${t.label}  p50 ${percentile(alone[i]!, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(alone[i]!, 99).toFixed(2).padStart(6)} ms`);
+  const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(2)} ms`;
+  out(`routed − in process, one client: p50 ${signed(percentile(alone[1]!, 50) - percentile(alone[0]!, 50))} (target ≤ +2 ms); routed − direct: p50 ${signed(percentile(alone[1]!, 50) - percentile(alone[2]!, 50))}`);
   out(`routed ÷ direct:     throughput ${(rate(1) / rate(2)).toFixed(2)}, p50 ${(p(1, 50) - p(2, 50) >= 0 ? '+' : '')}${(p(1, 50) - p(2, 50)).toFixed(1)} ms (the hop itself)`);
 } finally {
   for (const s of services.reverse()) await s.stop().catch(() => undefined);

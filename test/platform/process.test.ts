@@ -13,7 +13,10 @@ test.before(async () => {
   db = await createTestDatabase();
   keysDir = await mkdtemp(join(tmpdir(), 'bo-proc-'));
 });
+// a test that fails half-way must not leave its app running (it holds the database open)
+const children = new Set<ReturnType<typeof spawn>>();
 test.after.always(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await db?.drop();
   await rm(keysDir, { recursive: true, force: true });
 });
@@ -32,6 +35,7 @@ function start(env: Record<string, string>) {
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, JWT_KEYS_DIR: keysDir, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d));
   child.stderr.on('data', (d: Buffer) => (output += d));
@@ -39,7 +43,8 @@ function start(env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-async function waitFor(url: string, timeoutMs = 15_000): Promise<void> {
+// start-up on a shared 2-core machine in the middle of the suite can take a while
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
