@@ -6,6 +6,7 @@ import { loadInternalApiSecret, ServiceCredential } from './platform/auth/servic
 import { MODULE_NAMES, type Config, type ModuleName } from './platform/config.ts';
 import { Databases } from './platform/db.ts';
 import { createEventBackbone, type EventBackbone } from './platform/events/backbone.ts';
+import { createPostgresBackbone } from './platform/events/postgres-backbone.ts';
 import { createFlags, type Flags } from './platform/flags.ts';
 import { Health } from './platform/health.ts';
 import { createAdminSession } from './platform/http/admin-session.ts';
@@ -170,7 +171,8 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     throw err;
   }
 
-  const events = createEventBackbone({
+  // EVENTS_TRANSPORT=postgres: no broker, the outboxes feed the consumers' event_deliveries tables (ADR 0077)
+  const events = (config.EVENTS_TRANSPORT === 'postgres' ? createPostgresBackbone : createEventBackbone)({
     config,
     logger,
     metrics,

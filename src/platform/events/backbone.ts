@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import type { ModuleConsumer, ModuleOutbox, Worker } from '../module.ts';
 import { Broker } from './broker.ts';
 import { EventConsumer } from './consumer.ts';
+import type { DeliveryDispatcher } from './delivery-dispatcher.ts';
 import { eventMetrics } from './event-metrics.ts';
 import { AmqpOutboxPublisher } from './publisher.ts';
 import { OutboxRelay } from './relay.ts';
@@ -31,10 +32,15 @@ export interface EventBackboneOptions {
 }
 
 export interface EventBackbone {
-  broker: Broker;
+  /** EVENTS_TRANSPORT: through RabbitMQ, or through Postgres tables (ADR 0077) */
+  transport: 'amqp' | 'postgres';
+  /** undefined when events travel through Postgres */
+  broker: Broker | undefined;
   topology: Topology;
   relays: OutboxRelay[];
   consumers: EventConsumer[];
+  /** the Postgres transport's consumers (empty over AMQP) */
+  dispatchers: DeliveryDispatcher[];
   /** broker first (waits, bounded, for the connection; closes it last), then consumers, then relays */
   workers: Worker[];
 }
@@ -135,5 +141,5 @@ export function createEventBackbone(options: EventBackboneOptions): EventBackbon
       await broker.close();
     },
   };
-  return { broker, topology, relays, consumers, workers: [brokerWorker, ...consumers, ...relays] };
+  return { transport: 'amqp', broker, topology, relays, consumers, dispatchers: [], workers: [brokerWorker, ...consumers, ...relays] };
 }
