@@ -1,0 +1,63 @@
+import { createServer, type Server } from 'node:net';
+import test from 'ava';
+import { startTestApp } from '../../helpers/app.ts';
+import { adminToken, createCatalog } from '../../helpers/catalog.ts';
+import { count } from '../../helpers/events.ts';
+import { declined, expired, happyPath, refundOnCancel, SAGA_FLAGS, type Rig } from './saga-scenarios.ts';
+
+/**
+ * The booking saga end to end with EVENTS_TRANSPORT=postgres (ADR 0077): the same scenarios as over
+ * RabbitMQ (saga-scenarios.ts), every event carried by the consumers' event_deliveries tables. AMQP_URL
+ * points at a listener that counts connections: the app must never open one.
+ */
+async function connectionCounter(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const server: Server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `amqp://guest:guest@127.0.0.1:${port}`, connections: () => connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+test.serial('saga over Postgres only (own stores): confirm, decline → cancel, expiry, refund on cancel; no broker connection', async (t) => {
+  t.timeout(180_000);
+  const broker = await connectionCounter();
+  let r: Rig | undefined;
+  try {
+    const app = await startTestApp({
+      env: {
+        STORE_MOVIE: 'own',
+        STORE_BOOKING: 'own',
+        STORE_PAYMENT: 'own',
+        DB_POOL_MAX: '3',
+        EVENTS_TRANSPORT: 'postgres',
+        AMQP_URL: broker.url,
+        EVENTS_RELAY_POLL_MS: '100',
+        EVENTS_RETRY_DELAYS_MS: '100,200',
+        BOOKING_SWEEP_INTERVAL_MS: '200',
+        FLAGS_BOOTSTRAP: [...SAGA_FLAGS, 'use_booking_snapshot'].map((f) => `${f}=true`).join(','),
+      },
+    });
+    r = { app, admin: await adminToken(app), catalog: undefined as never };
+    r.catalog = await createCatalog(app, r.admin, { rows: 2, perRow: 5, basePrice: '100000' });
+    t.is(app.app.events?.transport, 'postgres');
+    await happyPath(t, r, 'own');
+    await declined(t, r, 'own');
+    await expired(t, r);
+    await refundOnCancel(t, r, 'own');
+    const report = await app.app.health.readiness();
+    t.false('rabbitmq' in report.checks, 'readiness does not ask for a broker it does not use');
+    for (const [module, schema] of [['movie', 'movies'], ['booking', 'bookings'], ['payment', 'payments']] as const) {
+      const db = app.app.databases.forModule(module);
+      t.true(await count(db, `SELECT count(*) AS n FROM ${schema}.inbox`) > 0, `${module} consumed events`);
+      t.is(await count(db, `SELECT count(*) AS n FROM ${schema}.event_deliveries WHERE dead_lettered_at IS NOT NULL`), 0, `${module}: no dead letters`);
+    }
+  } finally {
+    await r?.app.stop();
+    await broker.close();
+  }
+  t.is(broker.connections(), 0, 'no connection to AMQP_URL');
+});
