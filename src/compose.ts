@@ -78,6 +78,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config, logger);
   health.register('postgres', () => databases.ping());
+  health.describeProfile({ events: config.EVENTS_TRANSPORT });
   // REDIS_URL, and <MODULE>_REDIS_URL for a hosted module with a Redis of its own
   const redises = new RedisConnections({ config, logger, metrics });
   const { redis, jobs } = redises.shared;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import test from 'ava';
-import { startTestApp } from '../../helpers/app.ts';
+import { api, startTestApp } from '../../helpers/app.ts';
 import { adminToken, createCatalog } from '../../helpers/catalog.ts';
 import { count } from '../../helpers/events.ts';
 import { declined, expired, happyPath, refundOnCancel, SAGA_FLAGS, type Rig } from './saga-scenarios.ts';
@@ -48,8 +48,9 @@ test.serial('saga over Postgres only (own stores): confirm, decline → cancel, 
     await declined(t, r, 'own');
     await expired(t, r);
     await refundOnCancel(t, r, 'own');
-    const report = await app.app.health.readiness();
-    t.false('rabbitmq' in report.checks, 'readiness does not ask for a broker it does not use');
+    const ready = await api(app.url, 'GET', '/health/ready');
+    t.like(ready.body, { profile: { events: 'postgres' } });
+    t.false('rabbitmq' in ready.body.checks, 'readiness does not ask for a broker it does not use');
     for (const [module, schema] of [['movie', 'movies'], ['booking', 'bookings'], ['payment', 'payments']] as const) {
       const db = app.app.databases.forModule(module);
       t.true(await count(db, `SELECT count(*) AS n FROM ${schema}.inbox`) > 0, `${module} consumed events`);
