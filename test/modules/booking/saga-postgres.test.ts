@@ -1,14 +1,16 @@
 import { createServer, type Server } from 'node:net';
 import test from 'ava';
-import { api, startTestApp } from '../../helpers/app.ts';
+import { api, registerAndLogin, startTestApp } from '../../helpers/app.ts';
 import { adminToken, createCatalog } from '../../helpers/catalog.ts';
-import { count } from '../../helpers/events.ts';
+import { count, waitFor } from '../../helpers/events.ts';
+import { startSmtp } from '../notification/support.ts';
 import { declined, expired, happyPath, refundOnCancel, SAGA_FLAGS, type Rig } from './saga-scenarios.ts';
 
 /**
  * The booking saga end to end with EVENTS_TRANSPORT=postgres (ADR 0077): the same scenarios as over
  * RabbitMQ (saga-scenarios.ts), every event carried by the consumers' event_deliveries tables. AMQP_URL
- * points at a listener that counts connections: the app must never open one.
+ * points at a listener that counts connections: the app must never open one. Notification delivery
+ * (the welcome mail) rides the same transport; its job queue is still BullMQ on Redis (ADR 0077).
  */
 async function connectionCounter(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
   let connections = 0;
@@ -25,6 +27,7 @@ async function connectionCounter(): Promise<{ url: string; connections: () => nu
 test.serial('saga over Postgres only (own stores): confirm, decline → cancel, expiry, refund on cancel; no broker connection', async (t) => {
   t.timeout(180_000);
   const broker = await connectionCounter();
+  const smtp = await startSmtp();
   let r: Rig | undefined;
   try {
     const app = await startTestApp({
@@ -38,7 +41,9 @@ test.serial('saga over Postgres only (own stores): confirm, decline → cancel, 
         EVENTS_RELAY_POLL_MS: '100',
         EVENTS_RETRY_DELAYS_MS: '100,200',
         BOOKING_SWEEP_INTERVAL_MS: '200',
-        FLAGS_BOOTSTRAP: [...SAGA_FLAGS, 'use_booking_snapshot'].map((f) => `${f}=true`).join(','),
+        SMTP_URL: smtp.url,
+        NOTIFICATION_BACKOFF_MS: '100',
+        FLAGS_BOOTSTRAP: [...SAGA_FLAGS, 'use_booking_snapshot', 'publish_user_events'].map((f) => `${f}=true`).join(','),
       },
     });
     r = { app, admin: await adminToken(app), catalog: undefined as never };
@@ -48,6 +53,11 @@ test.serial('saga over Postgres only (own stores): confirm, decline → cancel, 
     await declined(t, r, 'own');
     await expired(t, r);
     await refundOnCancel(t, r, 'own');
+    // notification delivery: user.created → notification's inbox → the welcome mail, once
+    const u = await registerAndLogin(app.url, 'pgonly');
+    await waitFor('the welcome mail', () => smtp.mails.some((m) => m.to.includes(u.user.email)), 30_000);
+    await waitFor('the notification marked sent', async () => (await api(app.url, 'GET', '/api/v1/notifications', { token: u.access })).body.items?.[0]?.status === 'sent');
+    t.is(smtp.mails.filter((m) => m.to.includes(u.user.email)).length, 1, 'one welcome mail');
     const ready = await api(app.url, 'GET', '/health/ready');
     t.like(ready.body, { profile: { events: 'postgres' } });
     t.false('rabbitmq' in ready.body.checks, 'readiness does not ask for a broker it does not use');
@@ -59,6 +69,7 @@ test.serial('saga over Postgres only (own stores): confirm, decline → cancel, 
   } finally {
     await r?.app.stop();
     await broker.close();
+    await smtp.close();
   }
   t.is(broker.connections(), 0, 'no connection to AMQP_URL');
 });
