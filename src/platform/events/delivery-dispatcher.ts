@@ -59,7 +59,7 @@ export class DeliveryDispatcher implements Worker {
   async start(): Promise<void> {
     if (this.lanes.length > 0) return;
     this.stopping = false;
-    this.lanes = Array.from({ length: Math.max(1, this.o.concurrency) }, () => this.lane());
+    this.lanes = Array.from({ length: Math.max(1, this.o.concurrency) }, (_, i) => this.lane(i));
   }
 
   /** Let the deliveries in hand finish (commit), then return. */
@@ -132,7 +132,12 @@ export class DeliveryDispatcher implements Worker {
     });
   }
 
-  private async lane(): Promise<void> {
+  /**
+   * Lane 0 polls; the others, idle, only look every ten poll intervals unless woken — by an insert in
+   * this process, or by a lane that found work (there may be more) — so an idle consumer costs one query
+   * per interval, not one per lane.
+   */
+  private async lane(index: number): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       let busy = false;
@@ -145,9 +150,13 @@ export class DeliveryDispatcher implements Worker {
         this.o.logger[isDatabaseUnavailable(err) ? 'debug' : 'warn']({ err, queue: this.o.consumer.queue }, 'event dispatch failed; the delivery stays and is retried');
       }
       if (this.stopping) break;
-      if (busy) continue;
+      if (busy) {
+        this.wake();
+        continue;
+      }
       const backoff = failures > 0 ? Math.min(this.o.pollIntervalMs * 2 ** Math.min(failures, 10), MAX_BACKOFF_MS) : 0;
-      await this.sleep(Math.max(backoff, this.o.pollIntervalMs), backoff === 0);
+      const idle = index === 0 ? this.o.pollIntervalMs : this.o.pollIntervalMs * 10;
+      await this.sleep(Math.max(backoff, idle), backoff === 0);
     }
   }
 
