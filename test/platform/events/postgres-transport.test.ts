@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../../../src/platform/config.ts';
 import type { Knex } from '../../../src/platform/db.ts';
 import { PermanentEventError } from '../../../src/platform/events/consumer.ts';
 import { DeliveryDispatcher } from '../../../src/platform/events/delivery-dispatcher.ts';
+import { DeliveryDrain } from '../../../src/platform/events/delivery-drain.ts';
 import { createEventDeliveriesTableV1 } from '../../../src/platform/events/event-deliveries-ddl.ts';
 import { PostgresOutboxPublisher, type PostgresRoute } from '../../../src/platform/events/postgres-publisher.ts';
 import { OutboxRelay } from '../../../src/platform/events/relay.ts';
@@ -146,4 +147,21 @@ test('EVENTS_TRANSPORT=postgres refuses a split-out subset of modules, naming wh
   t.regex(err?.message ?? '', /\(movie, payment, notification\) would never receive them/);
   t.is(loadConfig({ NODE_ENV: 'test', EVENTS_TRANSPORT: 'postgres' }).EVENTS_TRANSPORT, 'postgres');
   t.is(loadConfig({ NODE_ENV: 'test', MODULES: 'auth,booking' }).EVENTS_TRANSPORT, 'amqp', 'the broker stays the default');
+});
+
+test('switching back to the broker: the drain handles what the Postgres transport left, then stops its dispatcher', async (t) => {
+  const c = await consumerSchema();
+  const handler = effectHandler(() => undefined);
+  const d = dispatcher(c, handler.handler);
+  const drain = new DeliveryDrain(d, { db: c.db, schema: c.schema, pollIntervalMs: 50, logger: testLogger() });
+  cleanup.push(() => drain.stop());
+  const publisher = new PostgresOutboxPublisher([{ queue: 'q', bindings: ['test.*'], db: c.db, schema: c.schema }]);
+  await appendTestEvents(c.db, c.schema, 3);
+  for (const row of await c.db.table('outbox').orderBy('id')) await publisher.publish(row);
+
+  await drain.start();
+  await waitFor('left-over deliveries handled', () => count(c.db, 'SELECT count(*) AS n FROM effects').then((n) => n === 3), 10_000);
+  await waitFor('the drain stopped its dispatcher', () => d['lanes'].length === 0, 5_000);
+  t.is(await count(c.db, 'SELECT count(*) AS n FROM event_deliveries'), 0);
+  t.is(await count(c.db, 'SELECT count(*) AS n FROM inbox'), 3);
 });
