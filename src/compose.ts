@@ -6,6 +6,7 @@ import { loadInternalApiSecret, ServiceCredential } from './platform/auth/servic
 import { MODULE_NAMES, type Config, type ModuleName } from './platform/config.ts';
 import { Databases } from './platform/db.ts';
 import { createEventBackbone, type EventBackbone } from './platform/events/backbone.ts';
+import { createPostgresBackbone } from './platform/events/postgres-backbone.ts';
 import { createFlags, type Flags } from './platform/flags.ts';
 import { Health } from './platform/health.ts';
 import { createAdminSession } from './platform/http/admin-session.ts';
@@ -78,6 +79,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config, logger);
   health.register('postgres', () => databases.ping());
+  health.describeProfile({ events: config.EVENTS_TRANSPORT });
   // REDIS_URL, and <MODULE>_REDIS_URL for a hosted module with a Redis of its own
   const redises = new RedisConnections({ config, logger, metrics });
   const { redis, jobs } = redises.shared;
@@ -172,7 +174,8 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     throw err;
   }
 
-  const events = createEventBackbone({
+  // EVENTS_TRANSPORT=postgres: no broker, the outboxes feed the consumers' event_deliveries tables (ADR 0077)
+  const events = (config.EVENTS_TRANSPORT === 'postgres' ? createPostgresBackbone : createEventBackbone)({
     config,
     logger,
     metrics,

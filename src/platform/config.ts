@@ -126,6 +126,11 @@ export const envSchema = z.object({
   AMQP_HEARTBEAT_SECONDS: int(1, 600).default(10),
   /** how long start-up waits for the first broker connection before going on without it */
   AMQP_CONNECT_WAIT_MS: int(0, 60_000).default(2_000),
+  /**
+   * amqp: outbox → RabbitMQ → consumers. postgres: outbox → each hosted consumer's `event_deliveries`
+   * table → its inbox, in Postgres only (ADR 0077); needs every module in the process (MODULES all)
+   */
+  EVENTS_TRANSPORT: z.enum(['amqp', 'postgres']).default('amqp'),
   EVENTS_EXCHANGE: z.string().min(1).max(200).default('domain.events'),
   EVENTS_DLX: z.string().min(1).max(200).default('domain.events.dlx'),
   EVENTS_QUEUE_TYPE: z.enum(['auto', 'quorum', 'classic']).default('auto'),
@@ -327,6 +332,10 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   }
   if (env.DUAL_WRITE_LEASE_RENEW_MS * 2 > env.DUAL_WRITE_LEASE_TTL_MS) {
     throw new ConfigError([{ variable: 'DUAL_WRITE_LEASE_RENEW_MS', message: 'must be at most half of DUAL_WRITE_LEASE_TTL_MS (a lease must be renewed before it runs out)' }]);
+  }
+  if (env.EVENTS_TRANSPORT === 'postgres' && env.MODULES.length !== MODULE_NAMES.length) {
+    // without a broker an event reaches only the consumers of the process that relays it
+    throw new ConfigError([{ variable: 'MODULES', message: `must be every module (or unset) when EVENTS_TRANSPORT=postgres: events are delivered in process, so a module hosted elsewhere (${MODULE_NAMES.filter((m) => !env.MODULES.includes(m)).join(', ')}) would never receive them; use EVENTS_TRANSPORT=amqp with AMQP_URL to split modules out` }]);
   }
   const moduleDatabaseUrls: Partial<Record<ModuleName, string>> = {};
   for (const m of MODULE_NAMES) {

@@ -13,6 +13,8 @@ export interface CheckOptions {
 
 export interface ReadinessReport {
   ready: boolean;
+  /** what this process runs on, e.g. `{ events: 'postgres' }` (ADR 0077) */
+  profile: Record<string, string>;
   /** non-critical checks that fail: the process serves, with less (e.g. no cache, per-process throttling) */
   degraded: string[];
   checks: Record<string, { status: 'ok' | 'failing' | 'degraded'; error?: string; ms: number }>;
@@ -38,6 +40,7 @@ export class Health {
   private readonly checks: HealthCheck[] = [];
   private started = false;
   private draining = false;
+  private profile: Record<string, string> = {};
 
   private readonly timeoutMs: number;
 
@@ -52,6 +55,11 @@ export class Health {
    */
   register(name: string, check: CheckFn, options: CheckOptions = {}): void {
     this.checks.push({ name, check, critical: options.critical ?? true });
+  }
+
+  /** Name the backends this process uses, shown by readiness next to the checks of exactly those. */
+  describeProfile(profile: Record<string, string>): void {
+    this.profile = { ...this.profile, ...profile };
   }
 
   markStarted(): void {
@@ -87,6 +95,6 @@ export class Health {
     const checks = Object.fromEntries(results);
     const ready = this.started && !this.draining && results.every(([, r]) => r.status !== 'failing');
     const degraded = results.filter(([, r]) => r.status === 'degraded').map(([name]) => name);
-    return { ready, degraded, checks };
+    return { ready, profile: this.profile, degraded, checks };
   }
 }

@@ -22,6 +22,7 @@ function templateName(): string {
     ...filesUnder(join(root, 'migrations')).sort(),
     join(root, 'src/platform/migrate.ts'),
     join(root, 'src/platform/events/outbox-ddl.ts'),
+    join(root, 'src/platform/events/event-deliveries-ddl.ts'),
     // the generated dual-write functions and triggers come from the mappings and their SQL generator
     ...filesUnder(join(root, 'src/migration/sql')).sort(),
     ...filesUnder(join(root, 'src/modules')).filter((f) => f.endsWith('-mapping.ts')).sort(),

@@ -7,6 +7,8 @@ import type { Metrics } from '../metrics.ts';
 import type { ModuleConsumer, ModuleOutbox, Worker } from '../module.ts';
 import { Broker } from './broker.ts';
 import { EventConsumer } from './consumer.ts';
+import { DeliveryDispatcher } from './delivery-dispatcher.ts';
+import { DeliveryDrain } from './delivery-drain.ts';
 import { eventMetrics } from './event-metrics.ts';
 import { AmqpOutboxPublisher } from './publisher.ts';
 import { OutboxRelay } from './relay.ts';
@@ -31,10 +33,15 @@ export interface EventBackboneOptions {
 }
 
 export interface EventBackbone {
-  broker: Broker;
+  /** EVENTS_TRANSPORT: through RabbitMQ, or through Postgres tables (ADR 0077) */
+  transport: 'amqp' | 'postgres';
+  /** undefined when events travel through Postgres */
+  broker: Broker | undefined;
   topology: Topology;
   relays: OutboxRelay[];
   consumers: EventConsumer[];
+  /** the Postgres transport's consumers (empty over AMQP) */
+  dispatchers: DeliveryDispatcher[];
   /** broker first (waits, bounded, for the connection; closes it last), then consumers, then relays */
   workers: Worker[];
 }
@@ -135,5 +142,19 @@ export function createEventBackbone(options: EventBackboneOptions): EventBackbon
       await broker.close();
     },
   };
-  return { broker, topology, relays, consumers, workers: [brokerWorker, ...consumers, ...relays] };
+  // deliveries a former EVENTS_TRANSPORT=postgres run left behind are handled once, then nothing polls
+  const drains = hosted.filter((m) => m.consumer).map((m) => drainFor(config, m, log));
+  return { transport: 'amqp', broker, topology, relays, consumers, dispatchers: [], workers: [brokerWorker, ...consumers, ...drains, ...relays] };
+}
+
+function drainFor(config: Config, m: HostedEventModule, log: Logger): DeliveryDrain {
+  const options = { db: m.db, schema: MODULE_SCHEMAS[m.name], pollIntervalMs: config.EVENTS_RELAY_POLL_MS, logger: log.child({ module: m.name }) };
+  const dispatcher = new DeliveryDispatcher({
+    ...options,
+    consumer: m.consumer!,
+    concurrency: 1,
+    maxAttempts: config.EVENTS_MAX_ATTEMPTS,
+    retryDelaysMs: config.EVENTS_RETRY_DELAYS_MS,
+  });
+  return new DeliveryDrain(dispatcher, options);
 }

@@ -123,7 +123,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
           : `failing: ${failing.join(', ')}`;
       throw new ServiceUnavailableError(`not ready (${reason})`, { failing, checks: report.checks });
     }
-    ctx.body = { status: report.degraded.length > 0 ? 'degraded' : 'ready', degraded: report.degraded, checks: report.checks };
+    ctx.body = { status: report.degraded.length > 0 ? 'degraded' : 'ready', profile: report.profile, degraded: report.degraded, checks: report.checks };
   });
   const metricsEndpoint = options.metricsEndpoint ?? { onAppPort: true };
   if (metricsEndpoint.onAppPort) platform.get('/metrics', metricsHandler({ metrics, token: metricsEndpoint.token }));
