@@ -52,11 +52,16 @@ export class BookingService {
 
   /** Build the booking from movie's view of the showtime; nothing is locked yet. */
   private async prepare(principal: Principal, input: CreateBookingInput, now: Date): Promise<NewBooking> {
-    const snapshot = await this.d.movie.getShowtimeSnapshot(input.showtime_id);
+    // both reads at once: with movie in another process they are two round trips (the snapshot's answer
+    // still decides first, so a showtime that does not exist is a 404 whatever the layout read did)
+    const [snapshotRead, layoutRead] = await Promise.allSettled([this.d.movie.getShowtimeSnapshot(input.showtime_id), this.d.movie.getSeatLayout(input.showtime_id)]);
+    if (snapshotRead.status === 'rejected') throw snapshotRead.reason;
+    const snapshot = snapshotRead.value;
     if (!snapshot) throw new ShowtimeNotFoundError();
     if (snapshot.status === 'cancelled') throw new ShowtimeNotBookableError('cancelled');
     if (new Date(snapshot.start_time) <= now) throw new ShowtimeNotBookableError('started');
-    const bySeat = seatIndex((await this.d.movie.getSeatLayout(input.showtime_id)) ?? []);
+    if (layoutRead.status === 'rejected') throw layoutRead.reason;
+    const bySeat = seatIndex(layoutRead.value ?? []);
     const unknown = input.seat_ids.filter((id) => !bySeat.has(id));
     if (unknown.length > 0) throw new UnknownSeatsError(unknown);
     const seats = [...input.seat_ids].sort().map((id) => {
