@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { raceDeadline } from '../../src/platform/deadline.ts';
 import { TEST_INTERNAL_API_SECRET } from './app.ts';
 import { waitFor } from './events.ts';
 
@@ -69,8 +70,8 @@ export async function startChildApp(env: Record<string, string>, options: { port
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // a process that does not drain within its bound is killed
+      if (!(await raceDeadline(exited, 10_000)).done) child.kill('SIGKILL');
     }
     await rm(keysDir, { recursive: true, force: true });
   };

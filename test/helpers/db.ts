@@ -37,7 +37,8 @@ function templateName(): string {
   return `bo_tpl_${hash.digest('hex').slice(0, 16)}`;
 }
 
-async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** `fn` with a superuser connection to the maintenance database (create or drop databases and roles). */
+export async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
   await client.connect();
   try {

@@ -9,12 +9,12 @@ import { adminToken, createCatalog } from '../helpers/catalog.ts';
 import { waitFor } from '../helpers/events.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
-/** A target that answers every request with `status` (after `delayMs`) and counts requests by method. */
-async function target(status: number, delayMs = 0): Promise<{ url: string; hits: Record<string, number>; close(): Promise<void> }> {
+/** A target that answers every request with `status` (or, `stall`, never answers) and counts requests by method. */
+async function target(status: number, stall = false): Promise<{ url: string; hits: Record<string, number>; close(): Promise<void> }> {
   const hits: Record<string, number> = {};
   const server: Server = createServer((req, res) => {
     hits[req.method!] = (hits[req.method!] ?? 0) + 1;
-    setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'), delayMs).unref();
+    if (!stall) res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address();
@@ -52,7 +52,7 @@ test('an answer is not retried: 404 is undefined, a refused credential is a 503 
 });
 
 test('each attempt has a deadline', async (t) => {
-  const slow = await target(200, 5_000);
+  const slow = await target(200, true);
   t.teardown(() => slow.close());
   const client = new InternalClient({ target: 'payment', baseUrl: slow.url, credential, timeoutMs: 200, retries: 0 });
   const t0 = Date.now();

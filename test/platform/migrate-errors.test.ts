@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import pg from 'pg';
 import { explainMigrateFailure } from '../../src/platform/migrate.ts';
-import { PG_BASE } from '../helpers/db.ts';
+import { PG_BASE, withAdmin } from '../helpers/db.ts';
 
 /** Issue 12: `boxoffice migrate` says what it needs when the server refuses it, and takes DATABASE_ADMIN_URL. */
 
@@ -15,18 +15,9 @@ const suffix = randomBytes(4).toString('hex');
 const database = `bo_zero_migrate_${suffix}`;
 const weak = `bo_zero_weak_${suffix}`;
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 test.before(async () => {
-  await admin(async (c) => {
+  await withAdmin(async (c) => {
     await c.query(`CREATE DATABASE ${database}`);
     // a login that may connect but not create roles or schemas: what an app's own credentials usually are
     await c.query(`CREATE ROLE ${weak} LOGIN PASSWORD 'weak-password-1'`);
@@ -34,7 +25,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await admin(async (c) => {
+  await withAdmin(async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await c.query(`DROP ROLE IF EXISTS ${weak}`);
   });

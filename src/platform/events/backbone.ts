@@ -9,8 +9,8 @@ import { Broker } from './broker.ts';
 import { EventConsumer } from './consumer.ts';
 import { DeliveryDispatcher } from './delivery-dispatcher.ts';
 import { DeliveryDrain } from './delivery-drain.ts';
-import { eventMetrics } from './event-metrics.ts';
-import { AmqpOutboxPublisher } from './publisher.ts';
+import { eventMetrics, type EventMetrics } from './event-metrics.ts';
+import { AmqpOutboxPublisher, type OutboxPublisher } from './publisher.ts';
 import { OutboxRelay } from './relay.ts';
 import type { Topology } from './topology.ts';
 
@@ -75,6 +75,29 @@ export function topologyFor(config: Config, consumers: ModuleConsumer[]): Topolo
  * workers (ROLE worker|all) have one: web processes write their outboxes and never talk to the broker,
  * so they keep serving while it is down. Returns undefined when no hosted module publishes or consumes.
  */
+/** One relay per hosted module's outbox, onto `publisher` (the broker, or the consumers' delivery tables). */
+export function outboxRelays(
+  modules: readonly HostedEventModule[],
+  publisher: OutboxPublisher,
+  o: { config: Config; flags: Pick<Flags, 'isEnabled'>; logger: Logger; metrics: EventMetrics },
+): OutboxRelay[] {
+  return modules.flatMap((m) =>
+    m.outbox
+      ? [new OutboxRelay({
+          db: m.db,
+          schema: m.outbox.schema,
+          publisher,
+          batchSize: o.config.EVENTS_RELAY_BATCH_SIZE,
+          pollIntervalMs: o.config.EVENTS_RELAY_POLL_MS,
+          maxAttempts: o.config.EVENTS_RELAY_MAX_ATTEMPTS,
+          disabledDomains: () => disabledPublishDomains(o.flags),
+          logger: o.logger.child({ module: m.name }),
+          metrics: o.metrics,
+        })]
+      : [],
+  );
+}
+
 export function createEventBackbone(options: EventBackboneOptions): EventBackbone | undefined {
   const { config, logger, flags } = options;
   if (config.ROLE === 'web') return undefined;
@@ -97,20 +120,7 @@ export function createEventBackbone(options: EventBackboneOptions): EventBackbon
   const publisher = withOutbox.length
     ? new AmqpOutboxPublisher({ broker, topology, timeoutMs: config.EVENTS_PUBLISH_TIMEOUT_MS, logger: log })
     : undefined;
-  const relays = withOutbox.map(
-    (m) =>
-      new OutboxRelay({
-        db: m.db,
-        schema: m.outbox!.schema,
-        publisher: publisher!,
-        batchSize: config.EVENTS_RELAY_BATCH_SIZE,
-        pollIntervalMs: config.EVENTS_RELAY_POLL_MS,
-        maxAttempts: config.EVENTS_RELAY_MAX_ATTEMPTS,
-        disabledDomains: () => disabledPublishDomains(flags),
-        logger: log.child({ module: m.name }),
-        metrics,
-      }),
-  );
+  const relays = publisher ? outboxRelays(withOutbox, publisher, { config, flags, logger: log, metrics }) : [];
   const consumers = hosted
     .filter((m) => m.consumer)
     .map(

@@ -1,10 +1,9 @@
 import { MODULE_SCHEMAS } from '../config.ts';
 import type { Worker } from '../module.ts';
-import { disabledPublishDomains, topologyFor, type EventBackbone, type EventBackboneOptions } from './backbone.ts';
+import { outboxRelays, topologyFor, type EventBackbone, type EventBackboneOptions } from './backbone.ts';
 import { DeliveryDispatcher } from './delivery-dispatcher.ts';
 import { eventMetrics } from './event-metrics.ts';
 import { PostgresOutboxPublisher } from './postgres-publisher.ts';
-import { OutboxRelay } from './relay.ts';
 
 /**
  * The event backbone without a broker (EVENTS_TRANSPORT=postgres, ADR 0077): the same relays over the
@@ -39,22 +38,7 @@ export function createPostgresBackbone(options: EventBackboneOptions): EventBack
   const publisher = new PostgresOutboxPublisher(
     consuming.map((m, i) => ({ queue: m.consumer.queue, bindings: m.consumer.bindings, db: m.db, schema: m.schema, delivered: () => dispatchers[i]!.wake() })),
   );
-  const relays = hosted
-    .filter((m) => m.outbox)
-    .map(
-      (m) =>
-        new OutboxRelay({
-          db: m.db,
-          schema: m.outbox!.schema,
-          publisher,
-          batchSize: config.EVENTS_RELAY_BATCH_SIZE,
-          pollIntervalMs: config.EVENTS_RELAY_POLL_MS,
-          maxAttempts: config.EVENTS_RELAY_MAX_ATTEMPTS,
-          disabledDomains: () => disabledPublishDomains(flags),
-          logger: log.child({ module: m.name }),
-          metrics,
-        }),
-    );
+  const relays = outboxRelays(hosted, publisher, { config, flags, logger: log, metrics });
   const publisherWorker: Worker = {
     name: 'events-postgres',
     async start() {},
