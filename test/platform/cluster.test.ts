@@ -29,8 +29,11 @@ test.serial('two web processes and one worker process; the workers (relays, cons
   const workerPids = new Set(app.lines.filter((l) => l['msg'] === 'worker started').map((l) => l['pid']));
   t.is(workerPids.size, 1, 'background work runs in one process');
   t.is(workerPids.values().next().value, started().find((l) => l['role'] === 'worker')!['pid']);
-  const listening = new Set(app.lines.filter((l) => l['msg'] === 'listening').map((l) => l['pid']));
-  t.is(listening.size, 2, 'only the web processes listen');
+  // a process logs 'listening' after 'boxoffice started': wait for both web processes to get there
+  const listeners = () => new Set(app.lines.filter((l) => l['msg'] === 'listening').map((l) => l['pid']));
+  await waitFor('both web processes listening', () => listeners().size >= 2 || undefined);
+  const webPids = new Set(started().filter((l) => l['role'] === 'web').map((l) => l['pid']));
+  t.deepEqual(listeners(), webPids, 'only the web processes listen');
 });
 
 test.serial('/metrics sums every process: 40 requests spread over the web processes are 40 in one scrape', async (t) => {
