@@ -40,6 +40,8 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   const keys = await mkdtemp(join(tmpdir(), 'bo-bench-keys-'));
   const full: Record<string, string> = {
     NODE_ENV: 'development',
+    // the local Redis and RabbitMQ at their default addresses, unless a bench asks for BACKEND=postgres
+    BACKEND: 'full',
     DATABASE_URL: databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -3,7 +3,7 @@ import { Authenticator } from './platform/auth/authenticator.ts';
 import { TokenVerifier } from './platform/auth/jwt-verifier.ts';
 import { loadLegacySecret } from './platform/auth/legacy-secret.ts';
 import { loadInternalApiSecret, ServiceCredential } from './platform/auth/service-credential.ts';
-import { MODULE_NAMES, type Config, type ModuleName } from './platform/config.ts';
+import { MODULE_NAMES, roleFor, type Config, type ModuleName } from './platform/config.ts';
 import { Databases } from './platform/db.ts';
 import { createEventBackbone, type EventBackbone } from './platform/events/backbone.ts';
 import { createPostgresBackbone } from './platform/events/postgres-backbone.ts';
@@ -13,9 +13,10 @@ import { createAdminSession } from './platform/http/admin-session.ts';
 import { createHttpApp, type HttpApp } from './platform/http/app.ts';
 import { createMetricsServer } from './platform/http/metrics-endpoint.ts';
 import { bullBoardMount } from './platform/jobs/bull-board.ts';
-import type { JobPlatform } from './platform/jobs/job-platform.ts';
+import { createJobPlatform, type JobPlatform } from './platform/jobs/job-platform.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { JOBS_ROLE } from './platform/migrate.ts';
 import { ModuleHost, type BoxofficeModule, type PlatformDeps } from './platform/module.ts';
 import type { Redis } from './platform/redis.ts';
 import { RedisConnections } from './platform/redis-connections.ts';
@@ -41,7 +42,8 @@ export interface BoxofficeApp {
   health: Health;
   flags: Flags;
   databases: Databases;
-  redis: Redis;
+  /** REDIS_URL's client; none with BACKEND=postgres */
+  redis: Redis | undefined;
   authenticator: Authenticator;
   host: ModuleHost;
   /** relays and consumers of the hosted modules (ROLE worker|all and some module publishes or consumes) */
@@ -79,14 +81,21 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config, logger);
   health.register('postgres', () => databases.ping());
-  health.describeProfile({ events: config.EVENTS_TRANSPORT });
-  // REDIS_URL, and <MODULE>_REDIS_URL for a hosted module with a Redis of its own
-  const redises = new RedisConnections({ config, logger, metrics });
-  const { redis, jobs } = redises.shared;
-  await redises.connect();
-  // Redis is one dependency with two clients each: node-redis (app code) and BullMQ's ioredis (jobs). Not
-  // critical: seat holds, the catalog cache and login throttling fall back without it (ADR 0076)
-  health.register('redis', () => redises.ping(), { critical: false });
+  // BACKEND=postgres: no Redis at all, jobs in the `jobs` schema (ADR 0078). Otherwise REDIS_URL, and
+  // <MODULE>_REDIS_URL for a hosted module with a Redis of its own
+  const redises = config.backend === 'full' ? new RedisConnections({ config, logger, metrics }) : undefined;
+  const pgJobs = redises ? undefined : createJobPlatform({ store: { kind: 'postgres', url: config.DATABASE_URL, role: roleFor(config, JOBS_ROLE), poolMax: config.DB_POOL_MAX }, logger, metrics });
+  const redis = redises?.shared.redis;
+  const jobs = redises?.shared.jobs ?? pgJobs!;
+  health.describeProfile({ backend: config.backend, events: config.EVENTS_TRANSPORT, jobs: jobs.storeKind });
+  if (redises) {
+    await redises.connect();
+    // Redis is one dependency with two clients each: node-redis (app code) and BullMQ's ioredis (jobs). Not
+    // critical: seat holds, the catalog cache and login throttling fall back without it (ADR 0076)
+    health.register('redis', () => redises.ping(), { critical: false });
+  }
+  const closeJobs = () => (redises ? redises.closeJobs() : jobs.close());
+  const closeRedis = async () => redises?.closeClients();
   const flags = createFlags({
     url: config.UNLEASH_URL,
     apiToken: config.UNLEASH_API_TOKEN,
@@ -145,11 +154,11 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     db: databases.forModule(module),
     databases,
     // its own Redis when <MODULE>_REDIS_URL says so (holds, caches, throttles and its queues)
-    redis: redises.forModule(module).redis,
+    redis: redises?.forModule(module).redis,
     flags,
     metrics,
     authenticator,
-    jobs: redises.forModule(module).jobs,
+    jobs: redises?.forModule(module).jobs ?? jobs,
     stores: strangler.router,
   });
   const modules: BoxofficeModule[] = [];
@@ -170,7 +179,7 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
     if (!facades.auth) throw new MissingFacadeError('SERVICE_URL_AUTH is required when MODULES does not include auth');
   } catch (err) {
     // a module that cannot be built (e.g. no signing keys in production) must not leave connections open
-    await Promise.allSettled([flags.close(), redises.closeJobs().then(() => redises.closeClients()), databases.closeAll()]);
+    await Promise.allSettled([flags.close(), closeJobs().then(closeRedis), databases.closeAll()]);
     throw err;
   }
 
@@ -269,9 +278,9 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
           { name: 'modules', run: () => host.stop() },
           { name: 'route proxy', run: () => routeProxy.close() },
           { name: 'strangler', run: async () => void (await Promise.allSettled(strangler.services.map((s) => s.stop()))) },
-          { name: 'jobs', run: () => redises.closeJobs() },
+          { name: 'jobs', run: closeJobs },
           { name: 'flags', run: () => flags.close() },
-          { name: 'redis', run: () => redises.closeClients() },
+          { name: 'redis', run: closeRedis },
           { name: 'postgres', run: () => databases.closeAll() },
         ],
       });

@@ -131,6 +131,12 @@ export const envSchema = z.object({
    * table → its inbox, in Postgres only (ADR 0077); needs every module in the process (MODULES all)
    */
   EVENTS_TRANSPORT: z.enum(['amqp', 'postgres']).default('amqp'),
+  /**
+   * full: Redis and RabbitMQ (REDIS_URL, AMQP_URL). postgres: nothing but PostgreSQL — events, jobs, login
+   * throttling and leases in tables, no caches (ADR 0078). auto (default): postgres when REDIS_URL, AMQP_URL
+   * and EVENTS_TRANSPORT are all unset and every module runs here (never under NODE_ENV=test), full otherwise
+   */
+  BACKEND: z.enum(['auto', 'full', 'postgres']).default('auto'),
   EVENTS_EXCHANGE: z.string().min(1).max(200).default('domain.events'),
   EVENTS_DLX: z.string().min(1).max(200).default('domain.events.dlx'),
   EVENTS_QUEUE_TYPE: z.enum(['auto', 'quorum', 'classic']).default('auto'),
@@ -278,6 +284,8 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config extends Env {
+  /** BACKEND resolved: what this process runs on besides PostgreSQL (ADR 0078) */
+  backend: 'full' | 'postgres';
   /** STORE_<MODULE>: routed by phase (default), or pinned to one side */
   stores: Record<ModuleName, StoreSelection>;
   serviceUrls: Partial<Record<ModuleName, string>>;
@@ -333,9 +341,11 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   if (env.DUAL_WRITE_LEASE_RENEW_MS * 2 > env.DUAL_WRITE_LEASE_TTL_MS) {
     throw new ConfigError([{ variable: 'DUAL_WRITE_LEASE_RENEW_MS', message: 'must be at most half of DUAL_WRITE_LEASE_TTL_MS (a lease must be renewed before it runs out)' }]);
   }
+  const backend = resolveBackend(env, input);
+  if (backend === 'postgres') env.EVENTS_TRANSPORT = 'postgres';
   if (env.EVENTS_TRANSPORT === 'postgres' && env.MODULES.length !== MODULE_NAMES.length) {
     // without a broker an event reaches only the consumers of the process that relays it
-    throw new ConfigError([{ variable: 'MODULES', message: `must be every module (or unset) when EVENTS_TRANSPORT=postgres: events are delivered in process, so a module hosted elsewhere (${MODULE_NAMES.filter((m) => !env.MODULES.includes(m)).join(', ')}) would never receive them; use EVENTS_TRANSPORT=amqp with AMQP_URL to split modules out` }]);
+    throw new ConfigError([{ variable: 'MODULES', message: `must be every module (or unset) when ${backend === 'postgres' ? 'BACKEND' : 'EVENTS_TRANSPORT'}=postgres: events are delivered in process, so a module hosted elsewhere (${MODULE_NAMES.filter((m) => !env.MODULES.includes(m)).join(', ')}) would never receive them; use ${backend === 'postgres' ? 'BACKEND=full' : 'EVENTS_TRANSPORT=amqp'} with AMQP_URL to split modules out` }]);
   }
   const moduleDatabaseUrls: Partial<Record<ModuleName, string>> = {};
   for (const m of MODULE_NAMES) {
@@ -350,6 +360,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
   ) as Record<ModuleName, string>;
   return {
     ...env,
+    backend,
     moduleDatabaseUrls,
     moduleRedisUrls,
     stores: {
@@ -367,6 +378,31 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
       ...(env.SERVICE_URL_NOTIFICATION ? { notification: env.SERVICE_URL_NOTIFICATION } : {}),
     },
   };
+}
+
+/** Variables that only mean something with Redis or RabbitMQ: BACKEND=postgres refuses them rather than ignore them. */
+const FULL_STACK_VARIABLES = ['REDIS_URL', ...MODULE_NAMES.map((m) => `${m.toUpperCase()}_REDIS_URL`), 'REDIS_SENTINELS', 'AMQP_URL'] as const;
+
+/**
+ * BACKEND=auto picks the Postgres-only profile for a process nobody pointed at Redis or RabbitMQ, which
+ * is what a small team's first `npm start` (or one image with only DATABASE_URL) means. Tests are
+ * excluded: they rely on the local Redis and RabbitMQ at their default addresses and ask for the
+ * Postgres profile explicitly.
+ */
+function resolveBackend(env: Env, input: Record<string, string>): Config['backend'] {
+  const setFullStack = FULL_STACK_VARIABLES.filter((v) => input[v] !== undefined);
+  if (env.BACKEND === 'postgres') {
+    if (setFullStack.length > 0) {
+      throw new ConfigError(setFullStack.map((variable) => ({ variable, message: 'must be unset when BACKEND=postgres (nothing but PostgreSQL is used); set BACKEND=full to use it' })));
+    }
+    if (input['EVENTS_TRANSPORT'] === 'amqp') {
+      throw new ConfigError([{ variable: 'EVENTS_TRANSPORT', message: 'cannot be amqp when BACKEND=postgres (events go through Postgres tables)' }]);
+    }
+    return 'postgres';
+  }
+  if (env.BACKEND === 'full') return 'full';
+  const nothingElse = setFullStack.length === 0 && input['EVENTS_TRANSPORT'] === undefined && env.MODULES.length === MODULE_NAMES.length;
+  return nothingElse && env.NODE_ENV !== 'test' ? 'postgres' : 'full';
 }
 
 /** The Postgres role a schema's objects belong to and its pool runs as. */

@@ -2,8 +2,10 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
+import { runMigrations } from 'bullmq';
 import pg from 'pg';
 import { createPool, isDatabaseUnavailable, sqlState } from './db.ts';
+import { BULLMQ_SCHEMA } from './jobs/job-platform.ts';
 import type { Logger } from './logger.ts';
 
 /** Schemas in the order their migrations run. `legacy` is the old shared tables (in LEGACY_SCHEMA). */
@@ -11,6 +13,14 @@ export const MIGRATION_SCHEMAS = ['legacy', 'auth', 'movies', 'bookings', 'payme
 export type MigrationSchema = (typeof MIGRATION_SCHEMAS)[number];
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/**
+ * BullMQ's tables when jobs run on PostgreSQL (BACKEND=postgres, ADR 0078): BullMQ's own schema name
+ * (the one it uses on a pool it is given), owned by the `jobs` role, brought to the installed BullMQ's
+ * version by `migrate` (never at start-up).
+ */
+export const JOBS_SCHEMA = BULLMQ_SCHEMA;
+export const JOBS_ROLE = 'jobs';
 
 /** What a migration file gets besides knex: role names and where the legacy tables live. */
 export interface MigrationContext {
@@ -42,6 +52,8 @@ export interface MigrateOptions {
 
 export interface MigrateReport {
   applied: Record<MigrationSchema, string[]>;
+  /** BullMQ's schema version in JOBS_SCHEMA after the run (absent when only some schemas were migrated) */
+  jobsSchemaVersion?: number;
 }
 
 interface FileRef {
@@ -142,11 +154,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
 
   const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'boxoffice:migrate' });
   await admin.connect();
+  let jobsSchemaVersion: number | undefined;
   const applied = Object.fromEntries(MIGRATION_SCHEMAS.map((s) => [s, [] as string[]])) as MigrateReport['applied'];
   try {
     await admin.query(`SELECT pg_advisory_lock(hashtext('boxoffice:migrate'))`);
-    for (const name of MIGRATION_SCHEMAS) {
-      const r = role(name);
+    for (const name of [...MIGRATION_SCHEMAS, JOBS_ROLE]) {
+      const r = `${rolePrefix}${name}`;
       await withRaceRetry(async () => {
         const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [r]);
         if (exists.rowCount === 0) await admin.query(`CREATE ROLE ${quoteIdent(r)} NOLOGIN`);
@@ -189,11 +202,34 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
         await knex.destroy();
       }
     }
+    if (!options.schemas) {
+      jobsSchemaVersion = await migrateJobsSchema(admin, `${rolePrefix}${JOBS_ROLE}`);
+      logger?.debug({ schema: JOBS_SCHEMA, version: jobsSchemaVersion }, 'job tables at the installed BullMQ version');
+    }
   } finally {
     await admin.query(`SELECT pg_advisory_unlock(hashtext('boxoffice:migrate'))`).catch(() => undefined);
     await admin.end();
   }
-  return { applied };
+  return { applied, ...(jobsSchemaVersion === undefined ? {} : { jobsSchemaVersion }) };
+}
+
+/** BullMQ's own migrations (idempotent, one transaction, its own advisory lock), run as the jobs role. */
+async function migrateJobsSchema(admin: pg.Client, owner: string): Promise<number> {
+  await withRaceRetry(async () => {
+    const exists = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [JOBS_SCHEMA]);
+    if (exists.rowCount === 0) await admin.query(`CREATE SCHEMA ${quoteIdent(JOBS_SCHEMA)} AUTHORIZATION ${quoteIdent(owner)}`);
+  });
+  // BullMQ's migration says CREATE SCHEMA IF NOT EXISTS, which asks for CREATE on the database even when
+  // the schema is there: the role has it for the run only
+  const database = quoteIdent((await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db);
+  await admin.query(`GRANT CREATE ON DATABASE ${database} TO ${quoteIdent(owner)}`);
+  await admin.query(`SET ROLE ${quoteIdent(owner)}`);
+  try {
+    return await runMigrations(admin, JOBS_SCHEMA);
+  } finally {
+    await admin.query('RESET ROLE');
+    await admin.query(`REVOKE CREATE ON DATABASE ${database} FROM ${quoteIdent(owner)}`);
+  }
 }
 
 /**

@@ -19,7 +19,8 @@ export interface PlatformDeps {
   /** the module's own pool (its role, its schema first on the search path) */
   db: Knex;
   databases: Databases;
-  redis: Redis;
+  /** none with BACKEND=postgres: what a module keeps in Redis then lives in its schema, or is not cached (ADR 0078) */
+  redis: Redis | undefined;
   flags: Flags;
   metrics: Metrics;
   authenticator: Authenticator;

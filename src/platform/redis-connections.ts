@@ -64,7 +64,7 @@ export class RedisConnections {
     if (!c) {
       const { config, logger, metrics } = this;
       const sentinels = parseSentinels(config.REDIS_SENTINELS, config.REDIS_SENTINEL_NAME);
-      c = { redis: createRedis(url, logger, sentinels), jobs: createJobPlatform({ redisUrl: url, sentinels, keyPrefix: config.REDIS_KEY_PREFIX, logger, metrics }) };
+      c = { redis: createRedis(url, logger, sentinels), jobs: createJobPlatform({ store: { kind: 'redis', url, sentinels, keyPrefix: config.REDIS_KEY_PREFIX }, logger, metrics }) };
       this.byUrl.set(url, c);
     }
     return c;

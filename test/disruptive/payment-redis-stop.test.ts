@@ -62,9 +62,9 @@ test.serial('Redis stops during 40 same-key requests and a replay: one charge, e
   } finally {
     await restoreRedis();
   }
-  await waitFor('the app to reconnect to Redis', async () => app.app.redis.isReady, 20_000);
+  await waitFor('the app to reconnect to Redis', async () => app.app.redis!.isReady, 20_000);
   const again = await pay(app, { token: user.access, bookingId: cached.bookingId, key: cachedKey });
   t.deepEqual(again.body, first.body);
-  const cacheKeys = await app.app.redis.keys(`${app.env['REDIS_KEY_PREFIX']}payment:idem:${user.id}:*`);
+  const cacheKeys = await app.app.redis!.keys(`${app.env['REDIS_KEY_PREFIX']}payment:idem:${user.id}:*`);
   t.is(cacheKeys.length, 1, 'the replay re-filled the fast path');
 });

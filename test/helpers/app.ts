@@ -34,6 +34,12 @@ export interface StartOptions {
 
 export const TEST_INTERNAL_API_SECRET = 'test-internal-api-secret-0123456789abcdef';
 
+/**
+ * The profile test apps run on: `full` (the local Redis and RabbitMQ), or `postgres` when a file in
+ * test/postgres-profile/ sets TEST_BACKEND before importing a suite — the same tests, BACKEND=postgres.
+ */
+export const testBackend = (): 'full' | 'postgres' => (process.env['TEST_BACKEND'] === 'postgres' ? 'postgres' : 'full');
+
 /** Compose, start and listen on a random port, on a database and Redis key prefix of its own. */
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
@@ -63,6 +69,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
           UNLEASH_REFRESH_INTERVAL_MS: '200',
         }
       : {}),
+    ...(testBackend() === 'postgres' ? { BACKEND: 'postgres' } : {}),
     ...options.env,
   };
   const app = await composeApp(loadConfig(env), options.logger ? { logger: options.logger } : {});

@@ -65,3 +65,28 @@ test('MODULES: a list hosts a subset in dependency order; unknown names are reje
 test('empty variables take the default, like unset ones', (t) => {
   t.is(loadConfig({ PORT: '' }).PORT, 8000);
 });
+
+test('BACKEND=auto: Postgres only when nothing points at Redis or RabbitMQ and every module is here; never under NODE_ENV=test', (t) => {
+  const dev = { NODE_ENV: 'development' };
+  t.like(loadConfig(dev), { backend: 'postgres', EVENTS_TRANSPORT: 'postgres' });
+  t.like(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db:5432/boxoffice' }), { backend: 'postgres' });
+  t.like(loadConfig({ NODE_ENV: 'test' }), { backend: 'full', EVENTS_TRANSPORT: 'amqp' }, 'tests expect the local servers');
+  t.like(loadConfig({ ...dev, REDIS_URL: 'redis://cache:6379' }), { backend: 'full', EVENTS_TRANSPORT: 'amqp' });
+  t.like(loadConfig({ ...dev, AMQP_URL: 'amqp://mq:5672' }), { backend: 'full' });
+  t.like(loadConfig({ ...dev, BOOKING_REDIS_URL: 'redis://cache:6379' }), { backend: 'full' });
+  t.like(loadConfig({ ...dev, EVENTS_TRANSPORT: 'postgres' }), { backend: 'full', EVENTS_TRANSPORT: 'postgres' }, 'events in Postgres, Redis still used');
+  t.like(loadConfig({ ...dev, MODULES: 'booking', SERVICE_URL_AUTH: 'http://auth:8000' }), { backend: 'full' }, 'a split-out module needs the broker');
+  t.like(loadConfig({ ...dev, BACKEND: 'full' }), { backend: 'full', EVENTS_TRANSPORT: 'amqp' });
+});
+
+test('BACKEND=postgres refuses what it would ignore, naming each variable', (t) => {
+  const pgOnly = { NODE_ENV: 'test', BACKEND: 'postgres' };
+  t.like(loadConfig(pgOnly), { backend: 'postgres', EVENTS_TRANSPORT: 'postgres' });
+  t.deepEqual(problemsOf({ ...pgOnly, REDIS_URL: 'redis://cache:6379', AMQP_URL: 'amqp://mq:5672' }), ['REDIS_URL', 'AMQP_URL']);
+  t.deepEqual(problemsOf({ ...pgOnly, PAYMENT_REDIS_URL: 'redis://cache:6379' }), ['PAYMENT_REDIS_URL']);
+  t.deepEqual(problemsOf({ ...pgOnly, REDIS_SENTINELS: 'a:26379' }), ['REDIS_SENTINELS']);
+  t.deepEqual(problemsOf({ ...pgOnly, EVENTS_TRANSPORT: 'amqp' }), ['EVENTS_TRANSPORT']);
+  const err = t.throws(() => loadConfig({ ...pgOnly, MODULES: 'auth,booking' }), { instanceOf: ConfigError });
+  t.regex(err.message, /MODULES: must be every module \(or unset\) when BACKEND=postgres.*movie, payment, notification.*BACKEND=full/);
+  t.deepEqual(problemsOf({ ...pgOnly, BACKEND: 'redis' }), ['BACKEND']);
+});

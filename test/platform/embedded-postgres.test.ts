@@ -8,12 +8,13 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { newUser } from '../helpers/app.ts';
 import { waitFor } from '../helpers/events.ts';
+import { SAGA_FLAGS } from '../modules/booking/saga-scenarios.ts';
 
 /**
- * Issue 12: `npm start` with no DATABASE_URL, REDIS_URL or AMQP_URL serves from the embedded PostgreSQL,
- * keeps its data between runs, and the CLI finds the same cluster whether the server runs or not. As root
- * (CI, containers) it runs inside a network namespace with only loopback, which proves nothing else is
- * needed; elsewhere Redis and RabbitMQ are pointed at closed ports instead.
+ * Issue 12: `npm start` with no DATABASE_URL, REDIS_URL or AMQP_URL serves from the embedded PostgreSQL
+ * on BACKEND=postgres (events, jobs, throttles in its tables), keeps its data between runs, and the CLI
+ * finds the same cluster whether the server runs or not. As root (CI, containers) it runs inside a
+ * network namespace with only loopback, which proves nothing else is needed.
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,7 +61,7 @@ test.after.always(async () => {
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(DATABASE_URL|DATABASE_ADMIN_URL|REDIS_URL|AMQP_URL|UNLEASH_.*|.*_DATABASE_URL)$/.test(key)) delete env[key];
+    if (/^(DATABASE_URL|DATABASE_ADMIN_URL|REDIS_URL|AMQP_URL|BACKEND|EVENTS_TRANSPORT|MODULES|UNLEASH_.*|.*_DATABASE_URL|.*_REDIS_URL|REDIS_SENTINELS)$/.test(key)) delete env[key];
   }
   return {
     ...env,
@@ -70,8 +71,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     PORT: '8000',
     LOG_LEVEL: 'info',
-    // without a namespace the shared Redis and RabbitMQ would answer on the default ports
-    ...(ns ? {} : { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' }),
+    // the saga's flags on: booking → payment → confirmation travels as events, notifications as jobs
+    FLAGS_BOOTSTRAP: [...SAGA_FLAGS, 'use_booking_snapshot', 'publish_user_events'].map((f) => `${f}=true`).join(','),
     ...extra,
   };
 }
@@ -112,14 +113,16 @@ async function cli(...args: string[]) {
 const postmasterRunning = () => existsSync(join(dataDir, 'pg', 'postmaster.pid'));
 
 test.serial('npm start with nothing configured: ready, serves, keeps its data; the CLI finds the same cluster', async (t) => {
-  t.log(ns ? `in network namespace ${ns} (loopback only)` : 'no network namespace (not root or `ip netns` refused): Redis and RabbitMQ pointed at closed ports');
+  t.log(ns ? `in network namespace ${ns} (loopback only)` : 'no network namespace (not root or `ip netns` refused): the local Redis and RabbitMQ are there, but nothing is configured to use them');
   const first = startServer();
   const ready = await waitFor('the first /health/ready 200', async () => {
     const r = await http('GET', '/health/ready').catch(() => undefined);
     return r?.status === 200 ? r : undefined;
   }, 90_000, 250);
   t.is(ready.body.checks.postgres.status, 'ok');
-  t.deepEqual([...ready.body.degraded].sort(), ['rabbitmq', 'redis'], 'Redis and RabbitMQ are reported, not required');
+  t.like(ready.body.profile, { backend: 'postgres', events: 'postgres', jobs: 'postgres' });
+  t.deepEqual(ready.body.degraded, [], 'nothing missing: the profile uses only PostgreSQL');
+  t.deepEqual(Object.keys(ready.body.checks).filter((c) => /redis|rabbitmq/.test(c)), []);
   t.regex(first.output(), /embedded PostgreSQL: data in .*bo-zero-.*\/pg/);
   t.regex(first.output(), /set DATABASE_URL=/);
 
@@ -135,7 +138,7 @@ test.serial('npm start with nothing configured: ready, serves, keeps its data; t
   t.notRegex(seed.stderr, /started for this command/);
   t.regex(seed.stdout, /demo catalog/);
 
-  // book and pay: seat holds fall back to the database invariant, payment confirms the booking directly
+  // book and pay: the seats are decided by the database, payment.completed confirms the booking (the saga)
   const showtimes = await http('GET', '/api/v1/showtimes?limit=1');
   const showtime = (showtimes.body.items ?? showtimes.body)[0] as { id: string };
   const seats = (await http('GET', `/api/v1/showtimes/${showtime.id}/seats`)).body as { seat_id: string; status: string }[];
@@ -144,6 +147,11 @@ test.serial('npm start with nothing configured: ready, serves, keeps its data; t
   const payment = await http('POST', '/api/v1/payments', { booking_id: booking.body.id, payment_method: { type: 'card', token: 'tok_success' } }, { ...auth, 'idempotency-key': `zero-${process.pid}` });
   t.is(payment.status, 201, JSON.stringify(payment.body));
   await waitFor('the booking confirmed', async () => (await http('GET', `/api/v1/bookings/${booking.body.id as string}`, undefined, auth)).body.status === 'confirmed', 20_000, 250);
+  // the welcome and booking notifications went through the job queue in Postgres
+  await waitFor('the notifications sent', async () => {
+    const items = (await http('GET', '/api/v1/notifications', undefined, auth)).body.items as { status: string }[];
+    return items.length >= 2 && items.every((n) => n.status === 'sent');
+  }, 30_000, 250);
 
   first.child.kill('SIGINT');
   t.is(await first.exited, 0, first.output().slice(-2_000));

@@ -101,7 +101,7 @@ test('through a real Sentinel: the app finds the master for node-redis and BullM
   t.is(ready.status, 200, JSON.stringify(ready.body));
   t.is(ready.body.checks.redis.status, 'ok');
   const key = `${app.env['REDIS_KEY_PREFIX']}sentinel-probe`;
-  await app.app.redis.set(key, 'via-sentinel', { PX: 60_000 });
+  await app.app.redis!.set(key, 'via-sentinel', { PX: 60_000 });
   const direct = createClient({ url: 'redis://127.0.0.1:6379' });
   await direct.connect();
   t.teardown(() => direct.close().then(() => undefined));

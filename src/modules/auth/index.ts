@@ -14,6 +14,7 @@ import { LoginThrottle } from './internal/login-throttle.ts';
 import { createOwnUserStore } from './internal/own-user-store.ts';
 import { createRefreshTokenStore } from './internal/refresh-token-store.ts';
 import { RegistrationThrottle } from './internal/registration-throttle.ts';
+import { throttleStoreOf } from './internal/throttle-store.ts';
 import { createAuthRoutes } from './internal/routes.ts';
 import { TokenIssuer } from './internal/token-issuer.ts';
 import { USER_STORE_METHODS } from './internal/user-store.ts';
@@ -64,6 +65,8 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
     cacheTtlMs: 60_000,
     unknownKidRefetchMs: 0,
   });
+  // Redis, or with BACKEND=postgres the auth schema's tables: either way shared by the replicas (ADR 0078)
+  const throttleStore = throttleStoreOf(redis, db);
   const users = deps.stores.route({
     module: 'auth',
     name: 'users',
@@ -84,7 +87,7 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
     }),
     verifier,
     throttle: new LoginThrottle({
-      redis,
+      store: throttleStore,
       keyPrefix: config.REDIS_KEY_PREFIX,
       maxFailuresPerAccountAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
       maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
@@ -94,7 +97,7 @@ export async function createAuthModule(deps: PlatformDeps): Promise<AuthModule> 
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     }),
     registrations: new RegistrationThrottle({
-      redis,
+      store: throttleStore,
       keyPrefix: config.REDIS_KEY_PREFIX,
       maxPerIp: config.REGISTER_MAX_PER_IP,
       windowSeconds: config.REGISTER_WINDOW_SECONDS,

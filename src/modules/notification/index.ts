@@ -9,6 +9,7 @@ import { createDeliveryProcessor, DELIVERY_QUEUE, type DeliveryJobData, type Del
 import { createEventHandlers } from './internal/event-handlers.ts';
 import { createLegacyNotificationStore } from './internal/legacy-notification-store.ts';
 import { NotificationService } from './internal/notification-service.ts';
+import { postgresSweepLease, redisSweepLease } from './internal/sweep-lease.ts';
 import { NOTIFICATION_STORE_METHODS } from './internal/notification-store.ts';
 import { createOwnNotificationStore } from './internal/own-notification-store.ts';
 import { createNotificationRoutes } from './internal/routes.ts';
@@ -43,6 +44,8 @@ export type NotificationModule = BoxofficeModule<NotificationFacade> & {
 };
 
 const SCHEMA = MODULE_SCHEMAS.notification;
+/** the sweeper's lease: `<REDIS_KEY_PREFIX>notification:sweep` in Redis, or this row of sweep_leases */
+export const SWEEP_LEASE = 'notification:sweep';
 
 export function createNotificationModule(deps: PlatformDeps): NotificationModule {
   const { config, db, logger, jobs } = deps;
@@ -68,7 +71,8 @@ export function createNotificationModule(deps: PlatformDeps): NotificationModule
   const service = new NotificationService({ db, store, templates: createTemplateStore(SCHEMA), prefs, enqueue, logger });
   const lockMs = 2 * config.NOTIFICATION_SEND_TIMEOUT_MS + 10_000;
   const sweeper = {
-    db, store, queue, enqueue, redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, logger,
+    db, store, queue, enqueue, logger,
+    lease: deps.redis ? redisSweepLease(deps.redis, `${config.REDIS_KEY_PREFIX}${SWEEP_LEASE}`) : postgresSweepLease(db, SWEEP_LEASE),
     intervalMs: config.NOTIFICATION_SWEEP_INTERVAL_MS,
     requeueAfterMs: config.NOTIFICATION_REQUEUE_AFTER_MS,
     parkMs: config.NOTIFICATION_PARK_HOURS * 3_600_000,

@@ -1,4 +1,5 @@
-import { Queue, Worker as BullWorker, type Job, type Processor } from 'bullmq';
+import { createPostgresBackend, Queue, Worker as BullWorker, type Job, type Processor } from 'bullmq';
+import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { ioredisOptions, type RedisSentinels } from '../redis-options.ts';
 import { raceDeadline } from '../deadline.ts';
@@ -18,6 +19,9 @@ export interface QueueDefaults {
   keepFailed: number;
 }
 
+/** the most workers a platform runs (a LISTEN connection each, on top of the Postgres pool's poolMax) */
+const MAX_WORKERS = 4;
+
 export const DEFAULT_QUEUE_DEFAULTS: QueueDefaults = { attempts: 5, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 5_000 };
 
 export interface WorkerSpec {
@@ -27,12 +31,34 @@ export interface WorkerSpec {
   lockDurationMs?: number;
 }
 
+/**
+ * Where the jobs live: Redis (BullMQ's own), or PostgreSQL through BullMQ's Postgres backend (BACKEND=postgres,
+ * ADR 0078) — the same queues, workers, retries and dashboard, in the `jobs` schema `migrate` prepared.
+ */
+export type JobStore =
+  | {
+      kind: 'redis';
+      url: string;
+      /** REDIS_SENTINELS: ioredis asks these which node is master */
+      sentinels?: RedisSentinels | undefined;
+      /** REDIS_KEY_PREFIX: queues live under `<prefix>bull:<queue>:*`, so apps with different prefixes never share jobs */
+      keyPrefix: string;
+    }
+  | {
+      kind: 'postgres';
+      /** DATABASE_URL */
+      url: string;
+      /** the role owning BullMQ's schema (the login acts as it, as a module's pool does) */
+      role: string;
+      /** connections for the platform's queries; each running worker holds one more (its LISTEN) */
+      poolMax: number;
+    };
+
+/** BullMQ's own default schema: the one it uses on a pool it is given (ours, shared by every queue and worker) */
+export const BULLMQ_SCHEMA = 'bullmq';
+
 export interface JobPlatformOptions {
-  redisUrl: string;
-  /** REDIS_SENTINELS: ioredis asks these which node is master */
-  sentinels?: RedisSentinels | undefined;
-  /** REDIS_KEY_PREFIX: queues live under `<prefix>bull:<queue>:*`, so apps with different prefixes never share jobs */
-  keyPrefix: string;
+  store: JobStore;
   logger: Logger;
   metrics?: Metrics;
   defaults?: Partial<QueueDefaults>;
@@ -44,14 +70,15 @@ export interface JobPlatformOptions {
  * BullMQ for the hosted modules: named queues with sane defaults (attempts, exponential back-off,
  * bounded retention), workers that are platform `Worker`s (started where ROLE includes worker, closed
  * gracefully: running jobs finish first), one readiness check, and one close for shutdown. BullMQ talks
- * to Redis through its own ioredis connections (a blocking one per worker), separate from the app's
- * node-redis client.
+ * to its store through connections of its own: ioredis (a blocking one per worker), separate from the
+ * app's node-redis client, or small pg pools (and a LISTEN connection per worker).
  */
 export class JobPlatform {
   private readonly o: JobPlatformOptions;
   private readonly defaults: QueueDefaults;
   private readonly queuesByName = new Map<string, Queue>();
   private readonly workers = new Set<BullWorker>();
+  private pool: pg.Pool | undefined;
   private readonly jobsCounter;
   private closed = false;
 
@@ -61,9 +88,45 @@ export class JobPlatform {
     this.jobsCounter = options.metrics?.counter('jobs_processed_total', 'BullMQ job runs by queue and outcome', ['queue', 'outcome']);
   }
 
-  /** The BullMQ key prefix of this process's queues. */
+  /** The BullMQ key prefix of this process's queues (Redis), or the schema holding them (Postgres). */
   get prefix(): string {
-    return `${this.o.keyPrefix}bull`;
+    const store = this.o.store;
+    return store.kind === 'redis' ? `${store.keyPrefix}bull` : BULLMQ_SCHEMA;
+  }
+
+  get storeKind(): JobStore['kind'] {
+    return this.o.store.kind;
+  }
+
+  /**
+   * One pg pool for every queue and worker of the platform (BullMQ would otherwise open a pool per queue
+   * and per worker): the jobs role, BullMQ's schema first on the search path. Workers take their LISTEN
+   * connection from it, so it has room for those on top of poolMax. BullMQ checks at connect that
+   * `migrate` brought the schema to its version.
+   */
+  private postgresPool(store: Extract<JobStore, { kind: 'postgres' }>): pg.Pool {
+    if (!this.pool) {
+      this.pool = new pg.Pool({
+        connectionString: store.url,
+        options: `-c role=${store.role} -c search_path=${BULLMQ_SCHEMA}`,
+        application_name: 'boxoffice:jobs',
+        max: store.poolMax + MAX_WORKERS,
+      });
+      this.pool.on('error', (err) => this.o.logger.warn({ err: err.message }, 'job store connection problem'));
+    }
+    return this.pool;
+  }
+
+  /** BullMQ's key prefix on Redis; on Postgres the schema is the namespace */
+  private keyPrefix(): { prefix?: string } {
+    return this.o.store.kind === 'redis' ? { prefix: this.prefix } : {};
+  }
+
+  /** A queue or worker bound to this platform's store (the job API is the same on both). */
+  private construct<T>(name: string, kind: 'queue' | 'worker', build: (connection: object, backend?: typeof createPostgresBackend) => T, redisOptions: Parameters<typeof ioredisOptions>[2]): T {
+    const store = this.o.store;
+    if (store.kind === 'redis') return build(ioredisOptions(store.url, store.sentinels, { ...redisOptions, connectionName: `boxoffice:${kind}:${name}` }));
+    return build(this.postgresPool(store), createPostgresBackend);
   }
 
   /** Every queue created so far (what bull-board shows). */
@@ -77,17 +140,20 @@ export class JobPlatform {
     const existing = this.queuesByName.get(name);
     if (existing) return existing as unknown as Queue<D, R>;
     const d = { ...this.defaults, ...overrides };
-    const queue = new Queue<D, R>(name, {
-      prefix: this.prefix,
+    const defaultJobOptions = {
+      attempts: d.attempts,
+      backoff: { type: 'exponential', delay: d.backoffMs },
+      removeOnComplete: { count: d.keepCompleted },
+      removeOnFail: { count: d.keepFailed },
+    };
+    // the Postgres backend's Queue is typed by its connection; what we use of it is the same API
+    const queue = this.construct(
+      name,
+      'queue',
+      (connection, backend) => new Queue<D, R>(name, { ...this.keyPrefix(), connection, defaultJobOptions } as never, backend as never) as unknown as Queue<D, R>,
       // producers fail fast while Redis is away (a caller falls back or retries) instead of queueing commands
-      connection: ioredisOptions(this.o.redisUrl, this.o.sentinels, { enableOfflineQueue: false, connectionName: `boxoffice:queue:${name}` }),
-      defaultJobOptions: {
-        attempts: d.attempts,
-        backoff: { type: 'exponential', delay: d.backoffMs },
-        removeOnComplete: { count: d.keepCompleted },
-        removeOnFail: { count: d.keepFailed },
-      },
-    });
+      { enableOfflineQueue: false },
+    );
     queue.on('error', (err: Error) => this.o.logger.warn({ queue: name, err: err.message }, 'job queue connection problem'));
     this.queuesByName.set(name, queue as unknown as Queue);
     return queue;
@@ -106,14 +172,15 @@ export class JobPlatform {
       start: async () => {
         if (bull) return;
         if (this.closed) throw new Error('the job platform is closed');
-        const w = new BullWorker<D, R>(name, processor, {
-          prefix: this.prefix,
-          autorun: false,
-          concurrency: spec.concurrency ?? 1,
-          lockDuration: spec.lockDurationMs ?? 30_000,
+        const concurrency = spec.concurrency ?? 1;
+        const options = { ...this.keyPrefix(), autorun: false, concurrency, lockDuration: spec.lockDurationMs ?? 30_000 };
+        const w = this.construct(
+          name,
+          'worker',
+          (connection, backend) => new BullWorker<D, R>(name, processor, { ...options, connection } as never, backend as never) as unknown as BullWorker<D, R>,
           // workers wait for Redis rather than fail their blocking commands (BullMQ requires this)
-          connection: ioredisOptions(this.o.redisUrl, this.o.sentinels, { maxRetriesPerRequest: null, connectionName: `boxoffice:worker:${name}` }),
-        });
+          { maxRetriesPerRequest: null },
+        );
         w.on('error', (err: Error) => log.warn({ err: err.message }, 'job worker problem'));
         w.on('completed', () => this.jobsCounter?.inc({ queue: name, outcome: 'completed' }));
         w.on('failed', (job: Job<D, R> | undefined, err: Error) => {
@@ -124,8 +191,8 @@ export class JobPlatform {
         bull = w;
         this.workers.add(w as unknown as BullWorker);
         running = w.run().catch((err: unknown) => log.error({ err }, 'job worker stopped unexpectedly'));
-        // start-up does not wait for Redis: the worker keeps connecting, readiness reports Redis meanwhile
-        void within(w.waitUntilReady(), 5_000).then((ready) => ready || log.warn('job worker not connected to Redis yet; it keeps trying'));
+        // start-up does not wait for the store: the worker keeps connecting, readiness reports it meanwhile
+        void within(w.waitUntilReady(), 5_000).then((ready) => ready || log.warn({ store: this.o.store.kind }, 'job worker not connected to its store yet; it keeps trying'));
       },
       stop: async () => {
         const w = bull;
@@ -137,7 +204,7 @@ export class JobPlatform {
     };
   }
 
-  /** Readiness: one round trip to Redis through a queue connection (nothing to check when no queue exists). */
+  /** Readiness: one round trip to the store through a queue connection (nothing to check when no queue exists). */
   async ping(): Promise<void> {
     const queue = this.queues[0];
     if (!queue) return;
@@ -168,6 +235,8 @@ export class JobPlatform {
     this.workers.clear();
     results.push(...(await Promise.allSettled(this.queues.map((q) => closeQueue(q)))));
     this.queuesByName.clear();
+    // BullMQ leaves a pool it was given open: ours ends after every queue and worker let go of it
+    if (this.pool) results.push(...(await Promise.allSettled([this.pool.end()])));
     for (const r of results) if (r.status === 'rejected') this.o.logger.warn({ err: r.reason }, 'job platform did not close cleanly');
   }
 }
@@ -179,7 +248,9 @@ export class JobPlatform {
  */
 async function closeQueue(q: Queue): Promise<void> {
   await within(q.close(), 5_000);
-  (await valueWithin(q.backend.client.catch(() => undefined), 250))?.disconnect();
+  // Postgres queues end their own pool in close()
+  const client = (q.backend as { client?: Promise<{ disconnect?: () => void }> }).client;
+  if (client) (await valueWithin(client.catch(() => undefined), 250))?.disconnect?.();
 }
 
 /** what `p` fulfils with, if it does within `ms` (undefined on timeout); clean-up nothing waits for */

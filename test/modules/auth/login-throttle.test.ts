@@ -1,5 +1,5 @@
 import test from 'ava';
-import { api, registerAndLogin, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { api, registerAndLogin, startTestApp, testBackend, type TestApp } from '../../helpers/app.ts';
 import { waitFor } from '../../helpers/events.ts';
 
 // ADR 0043. TRUST_PROXY on so that X-Forwarded-For stands for distinct client addresses.
@@ -109,5 +109,27 @@ test('X-Forwarded-For is not trusted unless TRUST_PROXY is on: spoofed addresses
     t.is((await spoofed('10.0.0.3', user.password)).status, 429);
   } finally {
     await direct.stop();
+  }
+});
+
+test('the counts are shared by replicas: failures on one process are refused by another on the same store', async (t) => {
+  // a second process on the same database and Redis prefix, as a second replica of one deployment is
+  const replica = await startTestApp({ db: app.db, env: app.env });
+  try {
+    const { user } = await registerAndLogin(app.url);
+    const ip = address();
+    const on = (base: string, password: string) => api(base, 'POST', '/api/v1/auth/login', { body: { email: user.email, password }, headers: { 'x-forwarded-for': ip } });
+    t.is((await on(app.url, 'Wr0ng-pass')).status, 401);
+    t.is((await on(replica.url, 'Wr0ng-pass')).status, 401);
+    t.is((await on(app.url, 'Wr0ng-pass')).status, 401);
+    const refused = await on(replica.url, user.password);
+    t.is(refused.status, 429, 'the replica counted the three failures made on either process');
+    t.regex(refused.body.detail, /this account from this address/);
+    if (testBackend() === 'postgres') {
+      const rows = await app.app.databases.forModule('auth').raw(`SELECT count(*)::int AS n FROM auth.rate_limits WHERE key LIKE '%login:pair:%'`);
+      t.true(rows.rows[0].n > 0, 'the counts are rows of auth.rate_limits');
+    }
+  } finally {
+    await replica.stop();
   }
 });

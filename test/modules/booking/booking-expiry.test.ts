@@ -33,7 +33,7 @@ for (const cfg of [
       await deliverOutbox(t0);
       const map = (await api(t0.url, 'GET', `/api/v1/showtimes/${c.showtimeId}/seats`)).body as { seat_id: string; status: string }[];
       t.is(map.find((s) => s.seat_id === seat)?.status, 'available');
-      if (cfg.perSeat) t.is(await t0.app.redis.get(t0.app.booking!.admin.seatHoldKey(c.showtimeId, seat)), null, 'the hold was released');
+      if (cfg.perSeat) t.is(await t0.app.redis!.get(t0.app.booking!.admin.seatHoldKey(c.showtimeId, seat)), null, 'the hold was released');
       const db = { table: (name: string) => t0.app.databases.forModule('booking').withSchema('bookings').table(name) };
       const expired = await db.table('outbox').where({ event_type: 'booking.expired' }).whereRaw(`envelope->'payload'->>'booking_id' = ?`, [first.body.id]);
       t.is(expired.length, 1);

@@ -48,9 +48,9 @@ for (const cfg of [
     t.is(map[seats[1]!], 'held');
     t.is(map[c.seats[1]!.id], 'available');
     if (cfg.perSeat) {
-      t.is(await t0.app.redis.get(t0.app.booking!.admin.seatHoldKey(c.showtimeId, seats[0]!)), res.body.id, 'the per-seat hold stays with the booking');
+      t.is(await t0.app.redis!.get(t0.app.booking!.admin.seatHoldKey(c.showtimeId, seats[0]!)), res.body.id, 'the per-seat hold stays with the booking');
     } else {
-      t.is(await t0.app.redis.get(t0.app.booking!.admin.showtimeLockKey(c.showtimeId)), null, 'the showtime lock is released');
+      t.is(await t0.app.redis!.get(t0.app.booking!.admin.showtimeLockKey(c.showtimeId)), null, 'the showtime lock is released');
     }
   });
 
@@ -81,7 +81,7 @@ for (const cfg of [
     t.is(mixed.status, 409);
     t.deepEqual(mixed.body.seats, [a], 'only the taken seat is named');
     t.deepEqual((await t0.app.booking!.admin.activeSeats(c.showtimeId)).map((s) => s.seatId), [a], 'nothing of the refused request was written');
-    if (cfg.perSeat) t.is(await t0.app.redis.get(t0.app.booking!.admin.seatHoldKey(c.showtimeId, b)), null, 'and it left no hold');
+    if (cfg.perSeat) t.is(await t0.app.redis!.get(t0.app.booking!.admin.seatHoldKey(c.showtimeId, b)), null, 'and it left no hold');
     t.is((await book(users[1]!.token, c.showtimeId, [b, d])).status, 201, 'the free seats of the refused request are bookable');
   });
 

@@ -17,7 +17,7 @@ test.after.always(async () => {
 });
 
 test('catalog writes and cached reads work without Redis', async (t) => {
-  t.false(t0.app.redis.isReady);
+  t.false(t0.app.redis!.isReady);
   const c = await createCatalog(t0, admin, { rows: 1, perRow: 3 });
   t.is((await api(t0.url, 'GET', `/api/v1/movies/${c.movieId}`)).status, 200);
   const patched = await api(t0.url, 'PATCH', `/api/v1/movies/${c.movieId}`, { token: admin, body: { title: 'Renamed while Redis is away' } });

@@ -14,10 +14,11 @@ import { waitFor } from '../../helpers/events.ts';
 import { SAGA_FLAGS } from './saga-scenarios.ts';
 
 /**
- * `node src/main.ts` with EVENTS_TRANSPORT=postgres, SIGKILLed right after a booking and its payment
- * were accepted — while booking.created / payment.completed are between outbox, event_deliveries and
- * the consumers — then started again on the same database: the saga completes, and each event had its
- * effect once (one payment, one booking.confirmed, seats sold to the booking).
+ * `node src/main.ts` with BACKEND=postgres (no Redis, no RabbitMQ: events, jobs, throttles in Postgres),
+ * SIGKILLed right after a booking and its payment were accepted — while booking.created /
+ * payment.completed are between outbox, event_deliveries and the consumers — then started again on the
+ * same database: the saga completes, and each event had its effect once (one payment, one
+ * booking.confirmed, seats sold to the booking, one delivery of each of the user's notifications).
  */
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -29,13 +30,12 @@ test('Postgres-only process killed mid-saga: after a restart the booking is conf
     DATABASE_URL: db.url,
     JWT_KEYS_DIR: keysDir,
     WEB_CONCURRENCY: '1',
-    EVENTS_TRANSPORT: 'postgres',
+    BACKEND: 'postgres',
     STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own',
     EVENTS_RELAY_POLL_MS: '100',
     EVENTS_RETRY_DELAYS_MS: '100,200',
-    REDIS_KEY_PREFIX: `bo-kill-${randomBytes(4).toString('hex')}:`,
     LOG_LEVEL: 'warn',
-    FLAGS_BOOTSTRAP: [...SAGA_FLAGS, 'use_booking_snapshot'].map((f) => `${f}=true`).join(','),
+    FLAGS_BOOTSTRAP: [...SAGA_FLAGS, 'use_booking_snapshot', 'publish_user_events'].map((f) => `${f}=true`).join(','),
   };
   const client = new pg.Client({ connectionString: db.url });
   let first: ChildApp | undefined;
@@ -78,6 +78,16 @@ test('Postgres-only process killed mid-saga: after a restart the booking is conf
     t.is(await one(`SELECT count(*) AS n FROM bookings.outbox WHERE event_type = 'booking.confirmed' AND envelope->'payload'->>'booking_id' = $1`), 1, 'one booking.confirmed');
     t.is(await one(`SELECT count(*) AS n FROM payments.outbox WHERE event_type = 'payment.completed' AND envelope->'payload'->>'booking_id' = $1`), 1, 'one payment.completed');
     t.is(Number((await client.query(`SELECT count(*) AS n FROM bookings.event_deliveries WHERE dead_lettered_at IS NOT NULL`)).rows[0].n), 0, 'no dead letters');
+    // the user's notifications (welcome, booking confirmed): queued in the jobs schema, each delivered once
+    const mine = async () => (await api(second!.url, 'GET', '/api/v1/notifications', { token: user.access })).body.items as { id: string; status: string }[];
+    const sent = await waitFor('the welcome and booking notifications sent', async () => {
+      const items = await mine();
+      return items.length >= 2 && items.every((n) => n.status === 'sent') ? items : undefined;
+    }, 60_000);
+    for (const n of sent) {
+      const deliveries = await client.query(`SELECT count(*)::int AS n FROM notifications.delivery_log WHERE notification_id = $1 AND outcome = 'sent'`, [n.id]);
+      t.is(deliveries.rows[0].n, 1, `notification ${n.id} delivered once`);
+    }
   } finally {
     await client.end().catch(() => undefined);
     await first?.stop();

@@ -43,7 +43,7 @@ test.before(async () => {
   [dbh, smtp] = await Promise.all([createTestDatabase(), startSmtp()]);
   databases = new Databases({ DATABASE_URL: dbh.url, DB_POOL_MAX: 6, DB_ROLE_PREFIX: 'boxoffice_' });
   db = databases.forModule('notification');
-  jobs = createJobPlatform({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: `bo-t-${randomBytes(4).toString('hex')}:`, logger, defaults: { attempts: 5, backoffMs: 100 } });
+  jobs = createJobPlatform({ store: { kind: 'redis', url: 'redis://127.0.0.1:6379', keyPrefix: `bo-t-${randomBytes(4).toString('hex')}:` }, logger, defaults: { attempts: 5, backoffMs: 100 } });
   processor = createDeliveryProcessor({
     db, store, log, logger,
     channel: createEmailChannel({ smtpUrl: smtp.url, from: 'Boxoffice <no-reply@boxoffice.test>', timeoutMs: 5_000 }),

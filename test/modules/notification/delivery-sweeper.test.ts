@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { UnrecoverableError } from 'bullmq';
-import type { NotificationModule } from '../../../src/modules/notification/index.ts';
+import { SWEEP_LEASE, type NotificationModule } from '../../../src/modules/notification/index.ts';
 import type { Knex } from '../../../src/platform/db.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 import { envelopeOf, handle, waitFor } from './support.ts';
@@ -21,6 +21,20 @@ test.after.always(async () => {
 });
 
 const queue = () => module.queues![0]!;
+
+/** what another process holding this interval's lease looks like, in whichever store the app uses */
+async function setLease(holder: string | undefined, ms = 0): Promise<void> {
+  const redis = app.app.redis;
+  if (redis) {
+    const key = `${app.env['REDIS_KEY_PREFIX']}${SWEEP_LEASE}`;
+    await (holder ? redis.set(key, holder, { expiration: { type: 'PX', value: ms } }) : redis.del(key));
+  } else if (holder) {
+    await db.raw(`INSERT INTO notifications.sweep_leases (name, holder, expires_at) VALUES (?, ?, now() + make_interval(secs => ?))
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`, [SWEEP_LEASE, holder, ms / 1000]);
+  } else {
+    await db.raw('DELETE FROM notifications.sweep_leases WHERE name = ?', [SWEEP_LEASE]);
+  }
+}
 const byEvent = async (eventId: string) => (await db.withSchema('notifications').table('notifications').where({ event_id: eventId }))[0];
 
 test.serial('a pending notification whose job went missing (enqueue failed, Redis lost it) is queued again', async (t) => {
@@ -31,8 +45,7 @@ test.serial('a pending notification whose job went missing (enqueue failed, Redi
   await (await queue().getJob(id))!.remove();
   t.is(await queue().getJobState(id), 'unknown');
 
-  await new Promise((r) => setTimeout(r, 80));
-  const report = await module.admin.sweep();
+  const report = await module.admin.sweep(new Date(Date.now() + 1_000));
   t.true(report.requeued >= 1);
   t.is(await queue().getJobState(id), 'waiting');
   t.deepEqual((await queue().getJob(id))?.data, { notificationId: id });
@@ -58,8 +71,7 @@ test.serial('a job that ended without settling its notification (failed in BullM
     await rogue.stop();
   }
   t.is((await module.admin.find(id))?.status, 'pending');
-  await new Promise((r) => setTimeout(r, 80));
-  await module.admin.sweep();
+  await module.admin.sweep(new Date(Date.now() + 1_000));
   t.is(await queue().getJobState(id), 'waiting');
   t.is((await queue().getJob(id))?.attemptsMade, 0, 'a fresh job');
 });
@@ -85,20 +97,19 @@ test.serial('parked notifications whose user never got an address are skipped af
   t.like(await module.admin.find(id), { status: 'skipped', statusReason: 'no email address for the user arrived within 1 h' });
 });
 
-test.serial('the sweeper worker does this by itself every interval, one process per interval (a Redis lease)', async (t) => {
+test.serial('the sweeper worker does this by itself every interval, one process per interval (a lease in Redis, or in Postgres)', async (t) => {
   const e = envelopeOf('user.created', { user_id: randomUUID(), email: 'periodic@example.com', full_name: null });
   await handle(module, db, e);
   const { id } = await byEvent(e.event_id);
   await waitFor('the job', async () => (await queue().getJobState(id)) === 'waiting');
   await (await queue().getJob(id))!.remove();
-  const lease = `${app.env['REDIS_KEY_PREFIX']}notification:sweep`;
-  await app.app.redis.set(lease, 'another-process', { expiration: { type: 'PX', value: 60_000 } });
+  await setLease('another-process', 60_000);
   const sweeper = module.workers.find((w) => w.name === 'notification-sweeper')!;
   await sweeper.start();
   try {
     await new Promise((r) => setTimeout(r, 500));
     t.is(await queue().getJobState(id), 'unknown', 'another process holds this interval: no sweep here');
-    await app.app.redis.del(lease);
+    await setLease(undefined);
     await waitFor('the periodic sweep once the lease is free', async () => (await queue().getJobState(id)) === 'waiting', 5_000);
     t.pass();
   } finally {

@@ -14,7 +14,7 @@ test.after.always(async () => {
 });
 
 test('without Redis: payments, replays and 30 concurrent duplicates still make exactly one charge each', async (t) => {
-  t.false(app.app.redis.isReady);
+  t.false(app.app.redis!.isReady);
   const user = await registerAndLogin(app.url, 'noredis');
   const booking = await legacyBooking(legacyDb(app), { userId: user.id });
   const key = randomUUID();

@@ -2,21 +2,41 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createClient } from 'redis';
 import { Health } from '../../../src/platform/health.ts';
-import { createJobPlatform, type JobPlatform, type JobPlatformOptions } from '../../../src/platform/jobs/job-platform.ts';
+import { createJobPlatform, type JobPlatform, type JobPlatformOptions, type JobStore } from '../../../src/platform/jobs/job-platform.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { createMetrics } from '../../../src/platform/metrics.ts';
+import { testBackend } from '../../helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 const REDIS = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/** test/postgres-profile/job-platform.test.ts runs these on BullMQ's Postgres backend (BACKEND=postgres) */
+const onPostgres = testBackend() === 'postgres';
+let db: TestDatabase | undefined;
 const logger = createLogger('silent');
 const platforms: JobPlatform[] = [];
 /** platforms on an unreachable Redis: nothing to clean up there (and obliterate would wait for it) */
 const unreachable = new Set<JobPlatform>();
 
 function platform(over: Partial<JobPlatformOptions> = {}): JobPlatform {
-  const p = createJobPlatform({ redisUrl: REDIS, keyPrefix: `bo-t-${randomBytes(4).toString('hex')}:`, logger, ...over });
+  const store: JobStore = onPostgres
+    ? { kind: 'postgres', url: db!.url, role: 'boxoffice_jobs', poolMax: 4 }
+    : { kind: 'redis', url: REDIS, keyPrefix: `bo-t-${randomBytes(4).toString('hex')}:` };
+  const p = createJobPlatform({ store, logger, ...over });
   platforms.push(p);
   return p;
 }
+
+/** a store nothing answers at */
+const unreachableStore = (): JobStore =>
+  onPostgres ? { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none', role: 'boxoffice_jobs', poolMax: 2 } : { kind: 'redis', url: 'redis://127.0.0.1:1', keyPrefix: 'bo-t-down:' };
+
+test.before(async () => {
+  if (onPostgres) db = await createTestDatabase();
+});
+
+test.after.always(async () => {
+  await db?.drop();
+});
 
 test.after.always(async () => {
   for (const p of platforms) {
@@ -34,7 +54,7 @@ async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 10
   }
 }
 
-test('queues are namespaced by the key prefix: apps with different REDIS_KEY_PREFIX never share jobs', async (t) => {
+if (!onPostgres) test('queues are namespaced by the key prefix: apps with different REDIS_KEY_PREFIX never share jobs', async (t) => {
   const a = platform();
   const b = platform();
   const seenByB: string[] = [];
@@ -131,11 +151,11 @@ test('metrics count job outcomes; close() is idempotent and ends the platform', 
   t.throws(() => p.queue('again'), { message: /closed/ });
 });
 
-test('readiness: the jobs check answers with Redis up and reports failing when it is unreachable', async (t) => {
+test('readiness: the jobs check answers with the store up and reports failing when it is unreachable', async (t) => {
   const up = platform();
   up.queue('ready');
   await t.notThrowsAsync(up.ping());
-  const down = platform({ redisUrl: 'redis://127.0.0.1:1' });
+  const down = platform({ store: unreachableStore() });
   unreachable.add(down);
   down.queue('ready');
   const health = new Health(1_000);
@@ -148,8 +168,8 @@ test('readiness: the jobs check answers with Redis up and reports failing when i
   await t.notThrowsAsync(none.ping(), 'nothing to check without queues');
 });
 
-test('Redis unreachable: a worker starts without hanging start-up, and stops (and closes) promptly', async (t) => {
-  const down = platform({ redisUrl: 'redis://127.0.0.1:1' });
+test('store unreachable: a worker starts without hanging start-up, and stops (and closes) promptly', async (t) => {
+  const down = platform({ store: unreachableStore() });
   unreachable.add(down);
   down.queue('nowhere');
   const w = down.worker('nowhere', async () => undefined);

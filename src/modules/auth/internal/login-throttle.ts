@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../../../platform/errors.ts';
-import type { Redis } from '../../../platform/redis.ts';
+import { createLimiter, createMarks, type Marks, type ThrottleStore } from './throttle-store.ts';
 
 export interface LoginThrottleOptions {
-  redis: Redis;
+  /** Redis, or the auth schema's tables (BACKEND=postgres) */
+  store: ThrottleStore;
   keyPrefix: string;
   /** failures on one account from one address before that pair is refused for the window */
   maxFailuresPerAccountAddress: number;
@@ -46,27 +47,23 @@ const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\n'
  *  - account, from anywhere (a distributed guesser): no lock, a delay that doubles with each failure past
  *    a threshold (1 s, 2 s, 4 s … up to the cap), refused with Retry-After before the password is checked;
  *    addresses that logged in to the account before are exempt, so its owner is not slowed by strangers.
- * Counters live in Redis (rate-limiter-flexible); when Redis is unreachable they fall back to this
- * process's memory rather than failing logins or dropping the protection.
+ * Counters live in Redis or in Postgres (rate-limiter-flexible), shared by every replica; when the store
+ * is unreachable they fall back to this process's memory rather than failing logins or dropping the
+ * protection.
  */
 export class LoginThrottle {
-  private readonly byPair: RateLimiterRedis;
-  private readonly byIp: RateLimiterRedis;
-  private readonly byAccount: RateLimiterRedis;
-  private readonly accountGate: RateLimiterRedis;
+  private readonly byPair: RateLimiterStoreAbstract;
+  private readonly byIp: RateLimiterStoreAbstract;
+  private readonly byAccount: RateLimiterStoreAbstract;
+  private readonly accountGate: RateLimiterStoreAbstract;
+  private readonly known: Marks;
   private readonly options: LoginThrottleOptions;
 
   constructor(options: LoginThrottleOptions) {
     this.options = options;
+    this.known = createMarks(options.store);
     const make = (scope: string, points: number) =>
-      new RateLimiterRedis({
-        storeClient: options.redis,
-        useRedisPackage: true,
-        keyPrefix: `${options.keyPrefix}login:${scope}`,
-        points,
-        duration: options.windowSeconds,
-        insuranceLimiter: new RateLimiterMemory({ points, duration: options.windowSeconds }),
-      });
+      createLimiter(options.store, { keyPrefix: `${options.keyPrefix}login:${scope}`, points, duration: options.windowSeconds });
     this.byPair = make('pair', options.maxFailuresPerAccountAddress);
     this.byIp = make('ip', options.maxFailuresPerIp);
     // a counter, never a limit in itself: the gate below turns its count into a delay
@@ -81,9 +78,9 @@ export class LoginThrottle {
   private async isKnownAddress(email: string, ip: string): Promise<boolean> {
     if (this.options.knownAddressDays === 0) return false;
     try {
-      return (await this.options.redis.exists(this.knownKey(email, ip))) === 1;
+      return await this.known.has(this.knownKey(email, ip));
     } catch {
-      return false; // without Redis every address is a stranger's: the delay still protects the account
+      return false; // without its store every address is a stranger's: the delay still protects the account
     }
   }
 
@@ -134,7 +131,7 @@ export class LoginThrottle {
     await this.byPair.delete(hash(email, ip));
     if (this.options.knownAddressDays === 0) return;
     try {
-      await this.options.redis.set(this.knownKey(email, ip), '1', { expiration: { type: 'EX', value: this.options.knownAddressDays * 86_400 } });
+      await this.known.set(this.knownKey(email, ip), this.options.knownAddressDays * 86_400);
     } catch {
       // not remembered: the address is treated as a stranger's until the next successful login
     }

@@ -1,9 +1,9 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../../../platform/errors.ts';
-import type { Redis } from '../../../platform/redis.ts';
+import { createLimiter, type ThrottleStore } from './throttle-store.ts';
 
 export interface RegistrationThrottleOptions {
-  redis: Redis;
+  store: ThrottleStore;
   keyPrefix: string;
   /** registration attempts per client address per window; 0 turns the throttle off */
   maxPerIp: number;
@@ -22,18 +22,11 @@ export class RegistrationThrottledError extends TooManyRequestsError {
  * accounts is how one person gets past per-account limits such as the seat-hold caps.
  */
 export class RegistrationThrottle {
-  private readonly limiter: RateLimiterRedis | undefined;
+  private readonly limiter: RateLimiterStoreAbstract | undefined;
 
   constructor(options: RegistrationThrottleOptions) {
     if (options.maxPerIp === 0) return;
-    this.limiter = new RateLimiterRedis({
-      storeClient: options.redis,
-      useRedisPackage: true,
-      keyPrefix: `${options.keyPrefix}register:ip`,
-      points: options.maxPerIp,
-      duration: options.windowSeconds,
-      insuranceLimiter: new RateLimiterMemory({ points: options.maxPerIp, duration: options.windowSeconds }),
-    });
+    this.limiter = createLimiter(options.store, { keyPrefix: `${options.keyPrefix}register:ip`, points: options.maxPerIp, duration: options.windowSeconds });
   }
 
   /** Count one attempt from `ip`; throws RegistrationThrottledError once the address's budget is spent. */

@@ -43,11 +43,12 @@ export type HoldResult = { ok: true; degraded: boolean } | { ok: false; taken: s
 export class SeatHolds {
   private lastWarn = 0;
 
-  private readonly redis: Redis;
+  private readonly redis: Redis | undefined;
   private readonly prefix: string;
   private readonly logger: Logger;
 
-  constructor(options: { redis: Redis; keyPrefix: string; logger: Logger }) {
+  /** without Redis (BACKEND=postgres, ADR 0078) there is no fast path: every hold is "go ahead", Postgres decides */
+  constructor(options: { redis: Redis | undefined; keyPrefix: string; logger: Logger }) {
     this.redis = options.redis;
     this.prefix = options.keyPrefix;
     this.logger = options.logger;
@@ -71,6 +72,7 @@ export class SeatHolds {
   }
 
   async holdSeats(showtimeId: string, seatIds: string[], token: string, ttlMs: number): Promise<HoldResult> {
+    if (!this.redis) return { ok: true, degraded: false };
     const sorted = [...seatIds].sort();
     try {
       const taken = (await this.redis.eval(HOLD, {
@@ -86,7 +88,7 @@ export class SeatHolds {
 
   /** Release the seats this token holds; returns how many it still held. Never throws. */
   async releaseSeats(showtimeId: string, seatIds: string[], token: string): Promise<number> {
-    if (seatIds.length === 0) return 0;
+    if (seatIds.length === 0 || !this.redis) return 0;
     try {
       return (await this.redis.eval(RELEASE, { keys: [...seatIds].sort().map((s) => this.seatKey(showtimeId, s)), arguments: [token] })) as number;
     } catch (err) {
@@ -97,6 +99,7 @@ export class SeatHolds {
 
   /** The old lock: SET NX PX on the whole showtime. */
   async lockShowtime(showtimeId: string, token: string, ttlMs: number): Promise<HoldResult> {
+    if (!this.redis) return { ok: true, degraded: false };
     try {
       const set = await this.redis.set(this.showtimeKey(showtimeId), token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
       return set === null ? { ok: false, taken: [] } : { ok: true, degraded: false };
@@ -107,6 +110,7 @@ export class SeatHolds {
   }
 
   async unlockShowtime(showtimeId: string, token: string): Promise<void> {
+    if (!this.redis) return;
     try {
       await this.redis.eval(RELEASE, { keys: [this.showtimeKey(showtimeId)], arguments: [token] });
     } catch (err) {

@@ -19,15 +19,19 @@ export class CatalogCache {
   private readonly local: LRUCache<string, { v: unknown }> | undefined;
   private lastWarn = 0;
 
-  private readonly redis: Redis;
+  private readonly redis: Redis | undefined;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
   private readonly logger: Logger;
 
-  constructor(options: { redis: Redis; keyPrefix: string; ttlSeconds: number; logger: Logger; localEntries?: number }) {
+  /**
+   * Without Redis (BACKEND=postgres, ADR 0078) the cache is off: nothing would tell another replica's
+   * copy that a write happened, and a catalog read is one indexed query.
+   */
+  constructor(options: { redis: Redis | undefined; keyPrefix: string; ttlSeconds: number; logger: Logger; localEntries?: number }) {
     this.redis = options.redis;
     this.prefix = `${options.keyPrefix}movie:cache:`;
-    this.ttlSeconds = options.ttlSeconds;
+    this.ttlSeconds = options.redis ? options.ttlSeconds : 0;
     this.logger = options.logger;
     const max = options.localEntries ?? 500;
     this.local = this.ttlSeconds > 0 && max > 0 ? new LRUCache({ max, ttl: this.ttlSeconds * 1000 }) : undefined;
@@ -54,14 +58,15 @@ export class CatalogCache {
    * must not answer a reader who arrives after the write's invalidation (read-your-writes for the writer).
    */
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (this.ttlSeconds === 0) return load();
+    const redis = this.redis;
+    if (this.ttlSeconds === 0 || !redis) return load();
     let full: string;
     try {
-      const gen = (await this.redis.get(`${this.prefix}gen`)) ?? '0';
+      const gen = (await redis.get(`${this.prefix}gen`)) ?? '0';
       full = `${this.prefix}${gen}:${key}`;
       const mine = this.local?.get(full);
       if (mine) return mine.v as T;
-      const hit = await this.redis.get(full);
+      const hit = await redis.get(full);
       if (hit !== null) return this.keep<T>(full, hit);
     } catch (err) {
       this.warn(err);
@@ -73,7 +78,7 @@ export class CatalogCache {
       .then((value) => {
         if (value === undefined) return value;
         const json = JSON.stringify({ v: value });
-        this.redis.set(full, json, { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
+        redis.set(full, json, { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
         return this.keep<T>(full, json);
       })
       .finally(() => this.inflight.delete(full));
@@ -83,7 +88,7 @@ export class CatalogCache {
 
   /** After a catalog write committed. A failure is logged: entries then expire by TTL. */
   async invalidate(): Promise<void> {
-    if (this.ttlSeconds === 0) return;
+    if (this.ttlSeconds === 0 || !this.redis) return;
     try {
       await this.redis.incr(`${this.prefix}gen`);
     } catch (err) {

@@ -2,17 +2,17 @@ import type { Queue } from 'bullmq';
 import type { Knex } from '../../../platform/db.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Worker } from '../../../platform/module.ts';
-import type { Redis } from '../../../platform/redis.ts';
 import type { DeliveryJobData } from './delivery-worker.ts';
 import type { NotificationStore } from './notification-store.ts';
+import type { SweepLease } from './sweep-lease.ts';
 
 export interface SweeperDeps {
   db: Knex;
   store: NotificationStore;
   queue: Queue<DeliveryJobData>;
   enqueue: (id: string) => Promise<void>;
-  redis: Redis;
-  keyPrefix: string;
+  /** who sweeps this interval (Redis, or a Postgres row with BACKEND=postgres) */
+  lease: SweepLease;
   logger: Logger;
   intervalMs: number;
   /** a pending notification untouched this long is checked for a live job */
@@ -57,15 +57,13 @@ export async function sweepDeliveries(d: SweeperDeps, now = new Date()): Promise
   return { requeued, expired };
 }
 
-/** Runs sweepDeliveries every intervalMs; one process per interval does it (a Redis lease). */
+/** Runs sweepDeliveries every intervalMs; one process per interval does it (the lease). */
 export function createDeliverySweeper(d: SweeperDeps): Worker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
-  const lease = `${d.keyPrefix}notification:sweep`;
   const tick = async () => {
     try {
-      const won = await d.redis.set(lease, String(process.pid), { condition: 'NX', expiration: { type: 'PX', value: d.intervalMs } });
-      if (won !== 'OK') return;
+      if (!(await d.lease(String(process.pid), d.intervalMs))) return;
       await sweepDeliveries(d);
     } catch (err) {
       d.logger.warn({ err }, 'notification sweep failed; next interval retries');
@@ -82,7 +80,7 @@ export function createDeliverySweeper(d: SweeperDeps): Worker {
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      // a sweep stuck on an unreachable Redis must not hold shutdown; the next start sweeps again
+      // a sweep stuck on an unreachable store must not hold shutdown; the next start sweeps again
       let bound: NodeJS.Timeout | undefined;
       await Promise.race([running, new Promise((r) => (bound = setTimeout(r, 5_000).unref()))]);
       clearTimeout(bound);

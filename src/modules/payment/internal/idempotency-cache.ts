@@ -22,11 +22,12 @@ const cachedSchema = z.object({
  * Redis error is a miss.
  */
 export class IdempotencyCache {
-  private readonly redis: Redis;
+  private readonly redis: Redis | undefined;
   private readonly prefix: string;
   private readonly logger: Logger;
 
-  constructor(options: { redis: Redis; keyPrefix: string; logger: Logger }) {
+  /** without Redis (BACKEND=postgres) every read is a miss and nothing is written: Postgres answers replays */
+  constructor(options: { redis: Redis | undefined; keyPrefix: string; logger: Logger }) {
     this.redis = options.redis;
     this.prefix = options.keyPrefix;
     this.logger = options.logger;
@@ -38,6 +39,7 @@ export class IdempotencyCache {
   }
 
   async get(userId: string, key: string): Promise<CachedResponse | undefined> {
+    if (!this.redis) return undefined;
     try {
       const raw = await this.redis.get(this.cacheKey(userId, key));
       if (!raw) return undefined;
@@ -50,7 +52,7 @@ export class IdempotencyCache {
   }
 
   async set(userId: string, key: string, value: CachedResponse, expiresAt: Date): Promise<void> {
-    if (expiresAt.getTime() <= Date.now()) return;
+    if (expiresAt.getTime() <= Date.now() || !this.redis) return;
     try {
       await this.redis.set(this.cacheKey(userId, key), JSON.stringify(value), { expiration: { type: 'PXAT', value: expiresAt.getTime() } });
     } catch (err) {
