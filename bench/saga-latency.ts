@@ -1,6 +1,7 @@
 /**
  * The event chain when idle (issue 13): one client, the saga's flags on, own stores, a real RabbitMQ (a vhost
- * of the bench's own). For each booking, in turn:
+ * of the bench's own) — or, with BENCH_BACKEND=postgres, the Postgres-only profile (ADR 0078). For each
+ * booking, in turn:
  *   hop 1: booking 201 → payment's booking snapshot exists (booking.created: outbox → relay → broker → payment's consumer)
  *   hop 2: payment 201 → the booking is confirmed (payment.completed: outbox → relay → broker → booking's consumer)
  * measured from this process (a dedicated connection polls for the row every millisecond), and split by the
@@ -24,10 +25,11 @@ import { adminLogin, forgeUsers, percentile, startService } from './_service.ts'
 const SAGAS = Number(process.env['BENCH_SAGAS'] ?? 100);
 const FLAGS = ['publish_booking_events', 'publish_payment_events', 'publish_seat_events', 'use_payment_events', 'consume_booking_events', 'use_booking_snapshot', 'use_per_seat_locks', 'use_rs256_tokens', 'use_local_jwt'];
 
+const POSTGRES_ONLY = process.env['BENCH_BACKEND'] === 'postgres';
 const db = await createTestDatabase();
-const vhost = await createTestVhost();
+const vhost = POSTGRES_ONLY ? undefined : await createTestVhost();
 const service = await startService(db.url, {
-  AMQP_URL: vhost.url,
+  ...(vhost ? { AMQP_URL: vhost.url } : { BACKEND: 'postgres' }),
   FLAGS_BOOTSTRAP: FLAGS.map((f) => `${f}=true`).join(','),
   STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own',
   BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
@@ -100,13 +102,13 @@ try {
 } finally {
   await poll.end();
   await service.stop();
-  await vhost.drop();
+  await vhost?.drop();
   await db.drop();
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const row = (label: string, xs: number[]) => out(`${label.padEnd(58)} ${percentile(xs, 50).toFixed(1).padStart(7)} ${percentile(xs, 99).toFixed(1).padStart(7)}`);
-out(`${SAGAS} sagas, one client, idle service (Node ${process.version}; EVENTS_* from the environment passed through)`);
+out(`${SAGAS} sagas, one client, idle service, ${POSTGRES_ONLY ? 'BACKEND=postgres' : 'full stack'} (Node ${process.version}; EVENTS_* from the environment passed through)`);
 out(`${'hop'.padEnd(58)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}`);
 row('booking 201 → payment snapshot (target p99 < 50)', hop1);
 row('  201 → the relay claimed the outbox row (ms, ±1 clock)', parts.relay1);
