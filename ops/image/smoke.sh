@@ -6,7 +6,8 @@
 #     signing keys mounted read-only, and /health/ready answers 200;
 #   - a register → login → /me round trip works;
 #   - the image's own HEALTHCHECK passes (no systemd here, so `podman healthcheck run` is called);
-#   - SIGTERM stops it cleanly (exit code 0, "shutdown complete" logged).
+#   - SIGTERM stops it cleanly (exit code 0, "shutdown complete" logged);
+#   - given only DATABASE_URL, the same image runs on the Postgres-only profile (ADR 0078) and serves.
 #
 #   IMAGE=localhost/boxoffice:dev ops/image/smoke.sh
 set -euo pipefail
@@ -22,7 +23,7 @@ work=$(mktemp -d)
 fail() { echo "smoke: FAILED: $*" >&2; podman logs --tail 40 "$name" >&2 2>/dev/null || true; exit 1; }
 vhost=boxoffice-smoke-$$
 cleanup() {
-  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+  podman rm -f -t 0 "$name" "$name-pg" >/dev/null 2>&1 || true
   rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
   rm -rf "$work"
   psql -q "$PGURL_BASE/postgres" -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true
@@ -100,6 +101,24 @@ code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
 podman logs "$name" 2>&1 | grep -q '"msg":"shutdown complete"' || fail "no 'shutdown complete' after SIGTERM"
 [ "$code" = 0 ] || fail "exit code $code after SIGTERM"
 echo "smoke: SIGTERM → drained and exited 0"
+
+# one image given only a database: BACKEND=auto picks the Postgres-only profile (no Redis, no RabbitMQ)
+"${run[@]}" -d --name "$name-pg" -e NODE_ENV=production -e PORT="$PORT" -e DATABASE_URL="$PGURL_BASE/$DB" \
+  -v "$work/keys:/var/run/secrets/boxoffice:ro" "$IMAGE" >/dev/null 2>"$work/run-pg.err" ||
+  { cat "$work/run-pg.err" >&2; fail "podman run (Postgres only)"; }
+ready=""
+for _ in $(seq 120); do
+  code=$(curl -s -o "$work/ready-pg.json" -w '%{http_code}' "http://127.0.0.1:$PORT/health/ready" || true)
+  if [ "$code" = 200 ]; then ready=1; break; fi
+  sleep 0.5
+done
+[ -n "$ready" ] || { podman logs --tail 40 "$name-pg" >&2; fail "Postgres-only: /health/ready never answered 200"; }
+grep -q '"backend":"postgres"' "$work/ready-pg.json" || fail "Postgres-only: readiness says $(cat "$work/ready-pg.json")"
+curl -sf -XPOST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"correct-horse-9\"}" >/dev/null || fail "Postgres-only: login"
+podman stop -t 30 "$name-pg" >/dev/null 2>&1
+[ "$(podman inspect --format '{{.State.ExitCode}}' "$name-pg")" = 0 ] || fail "Postgres-only: exit code after SIGTERM"
+echo "smoke: only DATABASE_URL → Postgres-only profile ready $(cat "$work/ready-pg.json"), login ok, exited 0"
 
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 echo "smoke: image $IMAGE size $((size / 1000000)) MB ($size bytes)"
