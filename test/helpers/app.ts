@@ -69,7 +69,9 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
           UNLEASH_REFRESH_INTERVAL_MS: '200',
         }
       : {}),
-    ...(testBackend() === 'postgres' ? { BACKEND: 'postgres' } : {}),
+    // a Postgres-only app holds more connections (dispatcher lanes, the job pool): smaller pools keep
+    // parallel test files under the server's max_connections
+    ...(testBackend() === 'postgres' ? { BACKEND: 'postgres', DB_POOL_MAX: '3' } : {}),
     ...options.env,
   };
   const app = await composeApp(loadConfig(env), options.logger ? { logger: options.logger } : {});

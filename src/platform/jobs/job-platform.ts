@@ -50,7 +50,7 @@ export type JobStore =
       url: string;
       /** the role owning BullMQ's schema (the login acts as it, as a module's pool does) */
       role: string;
-      /** connections for the platform's queries; each running worker holds one more (its LISTEN) */
+      /** DB_POOL_MAX: half of it for the platform's queries; each running worker holds one more (its LISTEN) */
       poolMax: number;
     };
 
@@ -110,7 +110,9 @@ export class JobPlatform {
         connectionString: store.url,
         options: `-c role=${store.role} -c search_path=${BULLMQ_SCHEMA}`,
         application_name: 'boxoffice:jobs',
-        max: store.poolMax + MAX_WORKERS,
+        max: Math.max(2, Math.ceil(store.poolMax / 2)) + MAX_WORKERS,
+        // workers poll and LISTEN; what a burst opened is given back soon
+        idleTimeoutMillis: 5_000,
       });
       this.pool.on('error', (err) => this.o.logger.warn({ err: err.message }, 'job store connection problem'));
     }

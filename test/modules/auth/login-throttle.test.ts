@@ -98,7 +98,8 @@ test('a success clears the pair count', async (t) => {
   t.is((await login(user.email, user.password, ip)).status, 200);
 });
 
-test('X-Forwarded-For is not trusted unless TRUST_PROXY is on: spoofed addresses share one budget', async (t) => {
+// serial (before the others), like the replica test: at most two apps of this file at a time
+test.serial('X-Forwarded-For is not trusted unless TRUST_PROXY is on: spoofed addresses share one budget', async (t) => {
   const direct = await startTestApp({ env: { LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2' } });
   try {
     const { user } = await registerAndLogin(direct.url);
@@ -112,7 +113,7 @@ test('X-Forwarded-For is not trusted unless TRUST_PROXY is on: spoofed addresses
   }
 });
 
-test('the counts are shared by replicas: failures on one process are refused by another on the same store', async (t) => {
+test.serial('the counts are shared by replicas: failures on one process are refused by another on the same store', async (t) => {
   // a second process on the same database and Redis prefix, as a second replica of one deployment is
   const replica = await startTestApp({ db: app.db, env: app.env });
   try {
