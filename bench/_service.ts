@@ -198,3 +198,19 @@ export async function createCatalog(service: Service, admin: string, options: { 
   }
   return { showtimeIds, seatIds: (theater['seats'] as { id: string }[]).map((s) => s.id) };
 }
+
+const SAGA_FLAGS = ['publish_booking_events', 'publish_payment_events', 'publish_seat_events', 'use_payment_events', 'consume_booking_events', 'use_booking_snapshot', 'use_per_seat_locks', 'use_rs256_tokens', 'use_local_jwt'];
+
+/**
+ * A service with the saga's flags on, own stores and pending caps out of the way (bench/saga-latency,
+ * bench/profiles): the full stack on `amqpUrl`'s broker, or BACKEND=postgres without one.
+ */
+export function sagaEnv(amqpUrl: string | undefined): Record<string, string> {
+  return {
+    ...(amqpUrl ? { AMQP_URL: amqpUrl } : { BACKEND: 'postgres' }),
+    FLAGS_BOOTSTRAP: SAGA_FLAGS.map((f) => `${f}=true`).join(','),
+    STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own',
+    BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
+    RECONCILE_INTERVAL_MS: '0', AUTO_ROLLBACK_CHECK_MS: '0',
+  };
+}

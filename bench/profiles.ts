@@ -19,25 +19,18 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../test/helpers/db.ts';
 import { createTestVhost } from '../test/helpers/events.ts';
 import { bookings, CONNECTIONS, load, PER_ROW, SEATS, SECONDS, SHOWTIMES, type Line } from './_load.ts';
-import { adminLogin, createCatalog, forgeUsers, startService } from './_service.ts';
+import { adminLogin, createCatalog, forgeUsers, sagaEnv, startService } from './_service.ts';
 
 const PROFILES = ['full', 'postgres'] as const;
 type Profile = (typeof PROFILES)[number];
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
-const FLAGS = ['publish_booking_events', 'publish_payment_events', 'publish_seat_events', 'use_payment_events', 'consume_booking_events', 'use_booking_snapshot', 'use_per_seat_locks', 'use_local_jwt'];
 
 /** one round of bookings on a fresh service of this profile (its own database) */
 async function throughput(profile: Profile): Promise<Line> {
   const db = await createTestDatabase();
   const vhost = profile === 'full' ? await createTestVhost() : undefined;
   try {
-    const service = await startService(db.url, {
-      ...(vhost ? { AMQP_URL: vhost.url } : { BACKEND: 'postgres' }),
-      FLAGS_BOOTSTRAP: FLAGS.map((f) => `${f}=true`).join(','),
-      STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own',
-      BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
-      RECONCILE_INTERVAL_MS: '0', AUTO_ROLLBACK_CHECK_MS: '0',
-    });
+    const service = await startService(db.url, sagaEnv(vhost?.url));
     try {
       const admin = await adminLogin(service);
       const users = await forgeUsers(service, CONNECTIONS);

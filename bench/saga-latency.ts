@@ -20,20 +20,14 @@ import type { TestApp } from '../test/helpers/app.ts';
 import { createCatalog } from '../test/helpers/catalog.ts';
 import { createTestDatabase } from '../test/helpers/db.ts';
 import { createTestVhost } from '../test/helpers/events.ts';
-import { adminLogin, forgeUsers, percentile, startService } from './_service.ts';
+import { adminLogin, forgeUsers, percentile, sagaEnv, startService } from './_service.ts';
 
 const SAGAS = Number(process.env['BENCH_SAGAS'] ?? 100);
-const FLAGS = ['publish_booking_events', 'publish_payment_events', 'publish_seat_events', 'use_payment_events', 'consume_booking_events', 'use_booking_snapshot', 'use_per_seat_locks', 'use_rs256_tokens', 'use_local_jwt'];
-
 const POSTGRES_ONLY = process.env['BENCH_BACKEND'] === 'postgres';
 const db = await createTestDatabase();
 const vhost = POSTGRES_ONLY ? undefined : await createTestVhost();
 const service = await startService(db.url, {
-  ...(vhost ? { AMQP_URL: vhost.url } : { BACKEND: 'postgres' }),
-  FLAGS_BOOTSTRAP: FLAGS.map((f) => `${f}=true`).join(','),
-  STORE_MOVIE: 'own', STORE_BOOKING: 'own', STORE_PAYMENT: 'own',
-  BOOKING_MAX_PENDING_BOOKINGS: '1000', BOOKING_MAX_PENDING_SEATS_PER_SHOWTIME: '1000',
-  RECONCILE_INTERVAL_MS: '0', AUTO_ROLLBACK_CHECK_MS: '0',
+  ...sagaEnv(vhost?.url),
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('EVENTS_'))) as Record<string, string>,
 });
 const poll = new pg.Client({ connectionString: db.url });
