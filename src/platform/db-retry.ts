@@ -19,11 +19,20 @@ export async function transactionWithRetry<T>(
   fn: (trx: Knex.Transaction) => Promise<T>,
   options: RetryOptions = {},
 ): Promise<T> {
+  return withRetry(() => db.transaction(fn), options);
+}
+
+/**
+ * Run `fn` again (with jittered back-off) while it fails with 40001 or 40P01. For a transaction of its
+ * own, e.g. one statement on the pool (an implicit transaction); never for work inside a transaction
+ * someone else opened, which such an error has aborted as a whole.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 5;
   const base = options.baseDelayMs ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn);
+      return await fn();
     } catch (err) {
       const state = sqlState(err);
       if (!state || !RETRYABLE.has(state) || attempt >= attempts) throw err;

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
 import type { Knex } from '../../../src/platform/db.ts';
 import { sumMoney } from '../../../src/platform/money.ts';
+import { buildEnvelope } from '../../../src/platform/events/envelope.ts';
+import { createdPayload } from '../../../src/modules/booking/internal/booking-service.ts';
 import { SeatsTakenError } from '../../../src/modules/booking/internal/errors.ts';
-import type { BookedSeat, BookingStore, NewBooking } from '../../../src/modules/booking/internal/types.ts';
+import { bookingCreatedV1 } from '../../../src/modules/booking/internal/events.ts';
+import { PendingLimitError } from '../../../src/modules/booking/internal/pending-caps.ts';
+import type { BookedSeat, BookingStore, NewBooking, PendingWrite } from '../../../src/modules/booking/internal/types.ts';
 import type { ShowtimeSnapshot } from '../../../src/modules/movie/index.ts';
 
 export interface ShowtimeFixture {
@@ -35,6 +39,15 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
     };
   };
   const insert = (f: BookingFixture, b: NewBooking) => f.db.transaction((trx) => f.store.insertPending(trx, b));
+  const write = (b: NewBooking, limits = { maxBookings: 100, maxSeatsPerShowtime: 100 }): PendingWrite => ({
+    limits, now: new Date(),
+    event: buildEnvelope(bookingCreatedV1, createdPayload({ ...b, status: 'pending', cancelReason: null, updatedAt: b.createdAt }), { source: 'booking' }),
+  });
+  /** the saga row and the outbox rows a createPending left for a booking (both live in the bookings schema) */
+  const traces = async (f: BookingFixture, w: PendingWrite, bookingId: string) => ({
+    saga: (await f.db.withSchema('bookings').table('saga_state').where({ booking_id: bookingId }).select('current_step', 'status')) as { current_step: string; status: string }[],
+    events: (await f.db.withSchema('bookings').table('outbox').where({ event_id: w.event.event_id }).select('event_type')) as { event_type: string }[],
+  });
 
   t('insert a pending booking; read it back whole; list it for its user', async (tc, f) => {
     const s = await f.showtime(4);
@@ -75,6 +88,80 @@ export function bookingStoreContract(test: TestFn, name: string, fixture: () => 
     tc.deepEqual(err?.seats, [s.seats[1]!.seatId]);
     tc.is(await f.store.findById(f.db, second.id), undefined);
     tc.deepEqual((await f.store.activeSeats(f.db, s.showtimeId)).map((a) => a.seatId), [s.seats[1]!.seatId]);
+  });
+
+  t('createPending writes the booking with its seats, its saga row and booking.created together', async (tc, f) => {
+    const s = await f.showtime(3);
+    const b = newBooking(s, await f.user(), [s.seats[2]!, s.seats[0]!]);
+    const w = write(b);
+    tc.like(await f.store.createPending(f.db, b, w), { id: b.id, status: 'pending', cancelReason: null });
+    const got = await f.store.findById(f.db, b.id);
+    tc.like(got, { status: 'pending', totalPrice: '100000.00', userEmail: b.userEmail });
+    tc.deepEqual(got?.seats, b.seats);
+    tc.deepEqual(got?.snapshot, b.snapshot);
+    tc.is(got?.expiresAt?.getTime(), b.expiresAt.getTime());
+    tc.deepEqual(await traces(f, w, b.id), { saga: [{ current_step: 'awaiting_payment', status: 'running' }], events: [{ event_type: 'booking.created' }] });
+  });
+
+  t('createPending refuses a seat an active booking holds, naming only that seat; no booking, saga row or event is left', async (tc, f) => {
+    const s = await f.showtime(4);
+    const user = await f.user();
+    await insert(f, newBooking(s, user, [s.seats[1]!]));
+    const b = newBooking(s, user, [s.seats[0]!, s.seats[1]!, s.seats[2]!]);
+    const w = write(b);
+    const err = await tc.throwsAsync(f.store.createPending(f.db, b, w), { instanceOf: SeatsTakenError });
+    tc.deepEqual(err?.seats, [s.seats[1]!.seatId]);
+    tc.is(await f.store.findById(f.db, b.id), undefined);
+    tc.deepEqual(await traces(f, w, b.id), { saga: [], events: [] });
+    tc.deepEqual((await f.store.activeSeats(f.db, s.showtimeId)).map((a) => a.seatId), [s.seats[1]!.seatId]);
+  });
+
+  t('createPending refuses past the pending caps with PendingLimitError; nothing is left', async (tc, f) => {
+    const s = await f.showtime(5);
+    const user = await f.user();
+    const first = newBooking(s, user, s.seats.slice(0, 2));
+    await f.store.createPending(f.db, first, write(first));
+    const seats = newBooking(s, user, s.seats.slice(2, 4));
+    const w = write(seats, { maxBookings: 100, maxSeatsPerShowtime: 3 });
+    const err = await tc.throwsAsync(f.store.createPending(f.db, seats, w), { instanceOf: PendingLimitError });
+    tc.like(err?.extra, { limit: 'pending_seats_per_showtime', max: 3, pending: 2, requested: 2 });
+    tc.deepEqual(await traces(f, w, seats.id), { saga: [], events: [] });
+    const bookings = newBooking(s, user, [s.seats[4]!]);
+    const err2 = await tc.throwsAsync(f.store.createPending(f.db, bookings, write(bookings, { maxBookings: 1, maxSeatsPerShowtime: 100 })), { instanceOf: PendingLimitError });
+    tc.like(err2?.extra, { limit: 'pending_bookings', max: 1, pending: 1, requested: 1 });
+    tc.is(await f.store.findById(f.db, bookings.id), undefined);
+    tc.is((await f.store.activeSeats(f.db, s.showtimeId)).length, 2);
+  });
+
+  t('createPending alone keeps the invariant and the caps: 30 concurrent calls for one seat, 30 of one user past a cap', async (tc, f) => {
+    const s = await f.showtime(40);
+    const results = await Promise.allSettled(Array.from({ length: 30 }, async () => {
+      const b = newBooking(s, await f.user(), [s.seats[2]!, s.seats[0]!]);
+      return f.store.createPending(f.db, b, write(b));
+    }));
+    tc.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) if (r.status === 'rejected') tc.true(r.reason instanceof SeatsTakenError, String(r.reason));
+    // one user, disjoint seats, at most 5 pending seats in the showtime: the user's lock counts them one after another
+    const user = await f.user();
+    const capped = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => {
+      const b = newBooking(s, user, [s.seats[5 + i]!]);
+      return f.store.createPending(f.db, b, write(b, { maxBookings: 100, maxSeatsPerShowtime: 5 }));
+    }));
+    tc.is(capped.filter((r) => r.status === 'fulfilled').length, 5);
+    for (const r of capped) if (r.status === 'rejected') tc.true(r.reason instanceof PendingLimitError, String(r.reason));
+    tc.is((await f.store.activeSeats(f.db, s.showtimeId)).length, 2 + 5);
+  });
+
+  t('createPending in the caller\'s transaction: rolled back with it, nothing is left', async (tc, f) => {
+    const s = await f.showtime(1);
+    const b = newBooking(s, await f.user(), [s.seats[0]!]);
+    const w = write(b);
+    await tc.throwsAsync(f.db.transaction(async (trx) => {
+      await f.store.createPending(trx, b, w);
+      throw new Error('planned rollback');
+    }), { message: 'planned rollback' });
+    tc.is(await f.store.findById(f.db, b.id), undefined);
+    tc.deepEqual(await traces(f, w, b.id), { saga: [], events: [] });
   });
 
   t('the store alone keeps the invariant: 30 concurrent transactions for one seat, no Redis — exactly one wins', async (tc, f) => {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { createdPayload } from '../../../src/modules/booking/internal/booking-service.ts';
+import { bookingCreatedV1 } from '../../../src/modules/booking/internal/events.ts';
 import { createLegacyBookingStore } from '../../../src/modules/booking/internal/legacy-booking-store.ts';
 import { createOwnBookingStore } from '../../../src/modules/booking/internal/own-booking-store.ts';
 import { BOOKING_STORE_METHODS, type BookingStore, type NewBooking } from '../../../src/modules/booking/internal/types.ts';
 import type { ShowtimeSnapshot } from '../../../src/modules/movie/index.ts';
 import type { Knex } from '../../../src/platform/db.ts';
+import { buildEnvelope } from '../../../src/platform/events/envelope.ts';
 import type { WriteExercise } from '../../migration/write-exercise.ts';
 
 /** A booking of `seats` seats of a showtime that exists only in the movie schema (the stores take the snapshot as given). */
@@ -47,6 +50,12 @@ export const writeExercises: WriteExercise[] = [
       await db.transaction(async (trx) => {
         await bookings.insertPending(trx, again);
         await bookings.finish(trx, again.id, 'cancelled', 'payment_failed: declined');
+      });
+      // the service's path: caps, booking, saga row and booking.created in one call, on the pool
+      const direct = newBooking(showtimeId, [seats[3]!, seats[4]!], later);
+      await bookings.createPending(db, direct, {
+        limits: { maxBookings: 10, maxSeatsPerShowtime: 10 }, now: new Date(),
+        event: buildEnvelope(bookingCreatedV1, createdPayload({ ...direct, status: 'pending', cancelReason: null, updatedAt: direct.createdAt }), { source: 'booking' }),
       });
     },
   } satisfies WriteExercise<BookingStore> as WriteExercise,

@@ -99,13 +99,13 @@ export class BookingService {
     }
     let committed = false;
     try {
-      const record = await transactionWithRetry(this.d.db, async (trx) => {
-        await this.d.caps.check(trx, this.d.store, booking.userId, booking.showtimeId, booking.seats.length, now);
-        const created = await this.d.store.insertPending(trx, booking);
-        await this.d.saga.start(trx, booking.id);
-        await appendToOutbox(trx, OUTBOX_SCHEMA, buildEnvelope(bookingCreatedV1, createdPayload(created), { source: SOURCE }));
-        return created;
-      }, { onRetry: (err, attempt) => this.d.logger.info({ err, attempt }, 'booking transaction retried') });
+      // caps, booking, seats, saga row and outbox event commit together (one statement on the own store)
+      const record = await this.d.store.createPending(this.d.db, booking, {
+        limits: this.d.caps.limits,
+        now,
+        event: buildEnvelope(bookingCreatedV1, createdPayload({ ...booking, status: 'pending', cancelReason: null, updatedAt: booking.createdAt }), { source: SOURCE }),
+        onRetry: (err, attempt) => this.d.logger.info({ err, attempt }, 'booking transaction retried'),
+      });
       committed = true;
       this.outcomes.inc({ strategy, outcome: 'created' });
       return toBookingView(record);

@@ -1,6 +1,7 @@
 import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
+import { createPendingInSteps } from './create-pending.ts';
 import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { legacyBookingSql, type LegacyBookingSql } from './legacy-booking-sql.ts';
@@ -23,6 +24,8 @@ export interface SeatCounterOptions {
   db: () => Knex;
   /** a recount that failed (the next booking or release of that showtime recounts it again) */
   onError?: (err: unknown, showtimeId: string) => void;
+  /** where the saga rows and the outbox of new bookings go (default `bookings`, the module's own schema) */
+  bookingSchema?: string;
 }
 
 /**
@@ -80,7 +83,8 @@ export function createLegacyBookingStore(schema: string, currency: string, count
     }));
   }
 
-  return {
+  const store: BookingStore = {
+    createPending: (db, b, write) => createPendingInSteps(db, store, b, write, counter.bookingSchema ?? 'bookings'),
     async insertPending(trx, b) {
       // One lock per seat of the showtime until commit: every booking of a seat through this store takes
       // it, so the check below sees each one that committed before, and none can slip in between check and
@@ -152,6 +156,7 @@ export function createLegacyBookingStore(schema: string, currency: string, count
     },
     pendingOf: (db, userId, showtimeId, now) => countPending(db, schema, userId, showtimeId, now),
   };
+  return store;
 }
 
 /** the seat in a unique violation's detail: `Key (showtime_id, seat_id)=(…, <seat>) already exists.` */

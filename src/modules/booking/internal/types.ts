@@ -1,4 +1,5 @@
 import type { Db, Knex } from '../../../platform/db.ts';
+import type { Envelope } from '../../../platform/events/envelope.ts';
 import type { StoreMethods } from '../../../platform/mapping/store-routing.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
 
@@ -34,6 +35,18 @@ export interface BookingRecord {
 
 export type NewBooking = Omit<BookingRecord, 'status' | 'cancelReason' | 'updatedAt' | 'expiresAt'> & { expiresAt: Date };
 
+/** What goes into the transaction of a new booking besides the booking itself. */
+export interface PendingWrite {
+  /** the caps on what one user holds unpaid (pending-caps.ts) */
+  limits: { maxBookings: number; maxSeatsPerShowtime: number };
+  /** the time a hold counts as run out against */
+  now: Date;
+  /** booking.created, for the bookings outbox */
+  event: Envelope<Record<string, unknown>>;
+  /** told when the transaction is run again after 40001/40P01 */
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
 export interface Page {
   limit: number;
   offset: number;
@@ -52,6 +65,13 @@ export interface BookingStore {
    * the seats another active booking holds (nothing is written then).
    */
   insertPending(trx: Knex.Transaction, booking: NewBooking): Promise<BookingRecord>;
+  /**
+   * A new pending booking and everything that commits with it, or nothing: the user's pending caps checked
+   * under their advisory lock (PendingLimitError), the booking and its seats (SeatsTakenError), the saga row
+   * (awaiting_payment) and `write.event` in the bookings outbox. Given the pool, the store runs a
+   * transaction of its own (run again on 40001/40P01); given a transaction, it writes in it.
+   */
+  createPending(db: Db, booking: NewBooking, write: PendingWrite): Promise<BookingRecord>;
   findById(db: Db, id: string): Promise<BookingRecord | undefined>;
   /** the booking, its row locked until the transaction ends */
   lockById(trx: Knex.Transaction, id: string): Promise<BookingRecord | undefined>;
@@ -72,6 +92,7 @@ export interface BookingStore {
 /** How the routing store may route each method (src/platform/mapping/store-routing.ts). */
 export const BOOKING_STORE_METHODS: StoreMethods<BookingStore> = {
   insertPending: 'write',
+  createPending: 'write',
   findById: { read: 'bookings' },
   lockById: 'lock',
   listByUser: { read: 'bookings' },
