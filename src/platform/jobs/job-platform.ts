@@ -175,7 +175,11 @@ export class JobPlatform {
         if (bull) return;
         if (this.closed) throw new Error('the job platform is closed');
         const concurrency = spec.concurrency ?? 1;
-        const options = { ...this.keyPrefix(), autorun: false, concurrency, lockDuration: spec.lockDurationMs ?? 30_000 };
+        const lockDuration = spec.lockDurationMs ?? 30_000;
+        // a job whose worker died is taken up again once its lock ran out and the next stalled-job check
+        // runs: checking every half lock (at most BullMQ's 30 s) keeps that wait near the lock itself
+        const stalledInterval = Math.min(30_000, Math.max(1_000, Math.floor(lockDuration / 2)));
+        const options = { ...this.keyPrefix(), autorun: false, concurrency, lockDuration, stalledInterval };
         const w = this.construct(
           name,
           'worker',
