@@ -3,7 +3,7 @@ import type { InternalClient } from '../../platform/http/internal-client.ts';
 import { MODULE_SCHEMAS } from '../../platform/config.ts';
 import type { BoxofficeModule, PlatformDeps } from '../../platform/module.ts';
 import { createBookingEventHandlers } from './internal/booking-event-handlers.ts';
-import { CatalogCache } from './internal/catalog-cache.ts';
+import { CatalogCache, postgresGeneration } from './internal/catalog-cache.ts';
 import { CatalogService } from './internal/catalog-service.ts';
 import { CATALOG_STORE_METHODS } from './internal/catalog-store.ts';
 import { ShowtimeOverlapError } from './internal/errors.ts';
@@ -53,7 +53,14 @@ export function createMovieModule(deps: PlatformDeps): MovieModule {
     own: createOwnCatalogStore(SCHEMA),
     methods: CATALOG_STORE_METHODS,
   });
-  const cache = new CatalogCache({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.MOVIE_CACHE_TTL_SECONDS, logger });
+  // without Redis the generation is a row of the movie schema, the values stay in this process (ADR 0078)
+  const cache = new CatalogCache({
+    redis: deps.redis,
+    ...(deps.redis ? {} : { generation: postgresGeneration(db) }),
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    ttlSeconds: config.MOVIE_CACHE_TTL_SECONDS,
+    logger,
+  });
   const catalog = new CatalogService({ db, store, cache });
   const showtimes = new ShowtimeService({ db, store, cache, outboxSchema: SCHEMA, defaultCurrency: config.DEFAULT_CURRENCY });
   const facade: MovieFacade = {

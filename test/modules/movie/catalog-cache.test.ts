@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
-import { CatalogCache } from '../../../src/modules/movie/internal/catalog-cache.ts';
+import { CatalogCache, postgresGeneration } from '../../../src/modules/movie/internal/catalog-cache.ts';
+import { createPool, type Knex } from '../../../src/platform/db.ts';
 import { closeRedis, connectRedis, createRedis, type Redis } from '../../../src/platform/redis.ts';
+import { createTestDatabase } from '../../helpers/db.ts';
 import { testLogger } from '../../helpers/events.ts';
 
 /** The catalog's read-through cache on the real Redis, under a key prefix of its own. */
@@ -71,4 +73,43 @@ test('a value read once is kept in this process (frozen), and a write in another
   // a catalog write in another process: the next read here loads anew
   await there.invalidate();
   t.deepEqual(await here.get('layout:1', async () => ({ seats: ['B1'] })), { seats: ['B1'] });
+});
+
+test('without Redis (BACKEND=postgres): the generation is a Postgres row, values stay in each process; a write in another process invalidates here at once', async (t) => {
+  const db = await createTestDatabase();
+  // two processes' pools of the movie role
+  const [herePool, therePool] = [0, 1].map(() => createPool(db.url, { role: 'boxoffice_movies', searchPath: 'movies', max: 2 }));
+  try {
+    const of = (pool: Knex) => new CatalogCache({ redis: undefined, generation: postgresGeneration(pool), keyPrefix: 'bo-test:', ttlSeconds: 60, logger: testLogger() });
+    const [here, there] = [of(herePool!), of(therePool!)];
+    let loads = 0;
+    t.deepEqual(await here.get('layout:1', async () => (loads++, { seats: ['A1'] })), { seats: ['A1'] });
+    t.deepEqual(await here.get('layout:1', async () => (loads++, { seats: ['not loaded again'] })), { seats: ['A1'] });
+    t.is(loads, 1, 'kept in this process');
+    t.deepEqual(await there.get('layout:1', async () => (loads++, { seats: ['A1'] })), { seats: ['A1'] }, 'the other process loads its own copy');
+    t.is(loads, 2);
+    await there.invalidate(); // a catalog write committed over there
+    t.deepEqual(await here.get('layout:1', async () => ({ seats: ['B1'] })), { seats: ['B1'] }, 'read anew here');
+
+    // a load begun before a write does not answer a reader who comes after it
+    const before = deferred<string>();
+    const loading = deferred<void>();
+    const early = here.get('movie:1', () => {
+      loading.resolve();
+      return before.promise;
+    });
+    await loading.promise;
+    await there.invalidate();
+    t.is(await here.get('movie:1', async () => 'after the write'), 'after the write');
+    before.resolve('before the write');
+    t.is(await early, 'before the write');
+    t.is(await here.get('movie:1', async () => 'reloaded'), 'after the write');
+  } finally {
+    await Promise.all([herePool!.destroy(), therePool!.destroy()]);
+    await db.drop();
+  }
+});
+
+test('without Redis the cache needs a generation of its own (it is never silently shared-nothing)', (t) => {
+  t.throws(() => new CatalogCache({ redis: undefined, keyPrefix: 'x:', ttlSeconds: 60, logger: testLogger() }), { message: /needs Redis or a generation/ });
 });

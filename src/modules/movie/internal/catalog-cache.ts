@@ -1,6 +1,32 @@
 import { LRUCache } from 'lru-cache';
+import type { Knex } from '../../../platform/db.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { Redis } from '../../../platform/redis.ts';
+
+/** The catalog's generation number: read before every cached read, bumped after every catalog write. */
+export interface CatalogGeneration {
+  read(): Promise<string>;
+  bump(): Promise<void>;
+}
+
+/** In Redis (`<prefix>movie:cache:gen`), next to the cached values. */
+export function redisGeneration(redis: Redis, key: string): CatalogGeneration {
+  return {
+    read: async () => (await redis.get(key)) ?? '0',
+    bump: async () => void (await redis.incr(key)),
+  };
+}
+
+/**
+ * In the movie schema's one-row `catalog_generation` table (BACKEND=postgres, ADR 0078): one indexed read
+ * per cached read, as the Redis GET was — and a write in any replica is seen by every other at once.
+ */
+export function postgresGeneration(db: Knex): CatalogGeneration {
+  return {
+    read: async () => String((await db.raw<{ rows: { gen: string }[] }>('SELECT gen FROM catalog_generation')).rows[0]?.gen ?? '0'),
+    bump: async () => void (await db.raw('UPDATE catalog_generation SET gen = gen + 1')),
+  };
+}
 
 /**
  * Read-through cache for catalog reads in Redis. Every key carries the catalog's generation number;
@@ -10,28 +36,32 @@ import type { Redis } from '../../../platform/redis.ts';
  * Redis is an optimisation only: any Redis error means a direct read, never a failed request.
  *
  * Values are also kept in this process (bounded, same TTL), under the same generation-qualified key: a read
- * still asks Redis for the generation — so a write in any process invalidates here at once, as before — but
+ * still asks for the generation — so a write in any process invalidates here at once, as before — but
  * not for the value, and does not parse it again (a showtime's seat layout, read by every booking, is
  * thousands of seats). Kept values are frozen: they are shared by every reader.
+ *
+ * Without Redis (BACKEND=postgres) the generation lives in Postgres and values only in this process.
  */
 export class CatalogCache {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly local: LRUCache<string, { v: unknown }> | undefined;
   private lastWarn = 0;
 
+  /** where values are shared between processes (none without Redis) */
   private readonly redis: Redis | undefined;
+  private readonly generation: CatalogGeneration;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
   private readonly logger: Logger;
 
-  /**
-   * Without Redis (BACKEND=postgres, ADR 0078) the cache is off: nothing would tell another replica's
-   * copy that a write happened, and a catalog read is one indexed query.
-   */
-  constructor(options: { redis: Redis | undefined; keyPrefix: string; ttlSeconds: number; logger: Logger; localEntries?: number }) {
+  /** `generation`: Redis's when there is a Redis (default), else a Postgres one must be given */
+  constructor(options: { redis: Redis | undefined; generation?: CatalogGeneration; keyPrefix: string; ttlSeconds: number; logger: Logger; localEntries?: number }) {
     this.redis = options.redis;
     this.prefix = `${options.keyPrefix}movie:cache:`;
-    this.ttlSeconds = options.redis ? options.ttlSeconds : 0;
+    const generation = options.generation ?? (options.redis ? redisGeneration(options.redis, `${this.prefix}gen`) : undefined);
+    if (!generation) throw new Error('the catalog cache needs Redis or a generation of its own');
+    this.generation = generation;
+    this.ttlSeconds = options.ttlSeconds;
     this.logger = options.logger;
     const max = options.localEntries ?? 500;
     this.local = this.ttlSeconds > 0 && max > 0 ? new LRUCache({ max, ttl: this.ttlSeconds * 1000 }) : undefined;
@@ -59,14 +89,13 @@ export class CatalogCache {
    */
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const redis = this.redis;
-    if (this.ttlSeconds === 0 || !redis) return load();
+    if (this.ttlSeconds === 0) return load();
     let full: string;
     try {
-      const gen = (await redis.get(`${this.prefix}gen`)) ?? '0';
-      full = `${this.prefix}${gen}:${key}`;
+      full = `${this.prefix}${await this.generation.read()}:${key}`;
       const mine = this.local?.get(full);
       if (mine) return mine.v as T;
-      const hit = await redis.get(full);
+      const hit = redis ? await redis.get(full) : null;
       if (hit !== null) return this.keep<T>(full, hit);
     } catch (err) {
       this.warn(err);
@@ -78,7 +107,7 @@ export class CatalogCache {
       .then((value) => {
         if (value === undefined) return value;
         const json = JSON.stringify({ v: value });
-        redis.set(full, json, { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
+        redis?.set(full, json, { EX: this.ttlSeconds }).catch((err: unknown) => this.warn(err));
         return this.keep<T>(full, json);
       })
       .finally(() => this.inflight.delete(full));
@@ -88,9 +117,9 @@ export class CatalogCache {
 
   /** After a catalog write committed. A failure is logged: entries then expire by TTL. */
   async invalidate(): Promise<void> {
-    if (this.ttlSeconds === 0 || !this.redis) return;
+    if (this.ttlSeconds === 0) return;
     try {
-      await this.redis.incr(`${this.prefix}gen`);
+      await this.generation.bump();
     } catch (err) {
       this.warn(err);
     }
