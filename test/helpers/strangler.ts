@@ -63,14 +63,19 @@ export interface SideDifference {
 /**
  * Every aggregate of a module, legacy against own, through its mapping: the keys either side has, and
  * for keys both have, the fields that differ (minus the declared not-compared ones). Empty when equal.
+ * With both sides in one database both are read in one snapshot (REPEATABLE READ), so writes that go on
+ * meanwhile — each of which changes both sides in its own transaction — never show half-applied.
  */
 export async function compareSides(
   db: Knex,
   mapping: ModuleMapping,
   options: { legacySchema?: string; ownDb?: Knex } = {},
 ): Promise<SideDifference[]> {
-  const legacySchema = options.legacySchema ?? 'public';
-  const ownDb = options.ownDb ?? db;
+  if (options.ownDb && options.ownDb !== db) return compareSidesOn(db, options.ownDb, mapping, options.legacySchema ?? 'public');
+  return db.transaction((trx) => compareSidesOn(trx, trx, mapping, options.legacySchema ?? 'public'), { isolationLevel: 'repeatable read' });
+}
+
+async function compareSidesOn(db: Knex, ownDb: Knex, mapping: ModuleMapping, legacySchema: string): Promise<SideDifference[]> {
   const found: SideDifference[] = [];
   for (const a of mapping.aggregates) {
     const names = functionNames(a);
@@ -82,7 +87,8 @@ export async function compareSides(
       const { rows } = (await conn.raw(`SELECT key, doc FROM migration.${names.docs(side)}(?::uuid[])`, [keys])) as { rows: { key: string; doc: unknown }[] };
       return new Map(rows.map((r) => [r.key, r.doc]));
     };
-    const [legacy, own] = await Promise.all([docs(db, 'legacy'), docs(ownDb, 'own')]);
+    const legacy = await docs(db, 'legacy');
+    const own = await docs(ownDb, 'own');
     const ignored = Object.keys(a.notCompared ?? {});
     for (const key of keys) {
       const l = legacy.get(key);
