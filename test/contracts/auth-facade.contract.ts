@@ -1,16 +1,14 @@
-import type { ExecutionContext, TestFn } from 'ava';
+import type { TestFn } from 'ava';
 import type { AuthFacade } from '../../src/modules/auth/index.ts';
 import { UnauthorizedError } from '../../src/platform/errors.ts';
-import { registerAndLogin, type TestApp } from '../helpers/app.ts';
+import { registerAndLogin } from '../helpers/app.ts';
+import { contractCases, type FacadeFixture } from './facade-contract.ts';
 
-export interface AuthFixture {
-  facade: AuthFacade;
-  host: TestApp;
-}
+export type AuthFixture = FacadeFixture<AuthFacade>;
 
 /** One contract for every AuthFacade adapter: what the platform's token check and the admin pages rely on. */
 export function authFacadeContract(test: TestFn, name: string, fixture: () => AuthFixture): void {
-  const t = (title: string, fn: (t: ExecutionContext, f: AuthFixture) => Promise<void>) => test(`auth facade, ${name}: ${title}`, (tc) => fn(tc, fixture()));
+  const t = contractCases(test, `auth facade, ${name}`, fixture);
 
   t('the JWKS: public RSA keys only, including the one tokens are signed with now', async (tc, f) => {
     const { access } = await registerAndLogin(f.host.url, 'jwks');

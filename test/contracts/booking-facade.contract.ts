@@ -1,17 +1,13 @@
-import type { ExecutionContext, TestFn } from 'ava';
+import type { TestFn } from 'ava';
 import type { BookingFacade } from '../../src/modules/booking/index.ts';
-import type { TestApp } from '../helpers/app.ts';
 import { legacyBooking, legacyDb, legacyUser } from '../modules/payment/fixtures.ts';
+import { contractCases, type FacadeFixture } from './facade-contract.ts';
 
-export interface BookingFixture {
-  facade: BookingFacade;
-  /** the app hosting booking (its shared tables are where the bookings are written) */
-  host: TestApp;
-}
+export type BookingFixture = FacadeFixture<BookingFacade>;
 
 /** One contract for every BookingFacade adapter (in-process, remote over HTTP): payment sees the same. */
 export function bookingFacadeContract(test: TestFn, name: string, fixture: () => BookingFixture): void {
-  const t = (title: string, fn: (t: ExecutionContext, f: BookingFixture) => Promise<void>) => test(`booking facade, ${name}: ${title}`, (tc) => fn(tc, fixture()));
+  const t = contractCases(test, `booking facade, ${name}`, fixture);
 
   t('a pending booking: owner, exact price, currency and expiry', async (tc, f) => {
     const userId = await legacyUser(legacyDb(f.host));

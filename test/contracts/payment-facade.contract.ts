@@ -1,17 +1,15 @@
-import type { ExecutionContext, TestFn } from 'ava';
+import type { TestFn } from 'ava';
 import type { PaymentFacade } from '../../src/modules/payment/index.ts';
-import { api, type TestApp } from '../helpers/app.ts';
+import { api } from '../helpers/app.ts';
 import { forgeUsers } from '../helpers/catalog.ts';
 import { legacyBooking, legacyDb, pay } from '../modules/payment/fixtures.ts';
+import { contractCases, type FacadeFixture } from './facade-contract.ts';
 
-export interface PaymentFixture {
-  facade: PaymentFacade;
-  host: TestApp;
-}
+export type PaymentFixture = FacadeFixture<PaymentFacade>;
 
 /** One contract for every PaymentFacade adapter: the view GET /api/v1/payments/:id shows its owner. */
 export function paymentFacadeContract(test: TestFn, name: string, fixture: () => PaymentFixture): void {
-  const t = (title: string, fn: (t: ExecutionContext, f: PaymentFixture) => Promise<void>) => test(`payment facade, ${name}: ${title}`, (tc) => fn(tc, fixture()));
+  const t = contractCases(test, `payment facade, ${name}`, fixture);
 
   const paid = async (f: PaymentFixture, card: string) => {
     const [user] = await forgeUsers(f.host, 1);
