@@ -81,12 +81,12 @@ export async function composeApp(config: Config, options: ComposeOptions = {}): 
   const health = new Health();
   const databases = new Databases(config, logger);
   health.register('postgres', () => databases.ping());
-  // BACKEND=postgres: no Redis at all, jobs in the `jobs` schema (ADR 0078). Otherwise REDIS_URL, and
+  // BACKEND=postgres: no Redis at all, jobs in the `bullmq` schema (ADR 0078). Otherwise REDIS_URL, and
   // <MODULE>_REDIS_URL for a hosted module with a Redis of its own
   const redises = config.backend === 'full' ? new RedisConnections({ config, logger, metrics }) : undefined;
-  const pgJobs = redises ? undefined : createJobPlatform({ store: { kind: 'postgres', url: config.DATABASE_URL, role: roleFor(config, JOBS_ROLE), poolMax: config.DB_POOL_MAX }, logger, metrics });
   const redis = redises?.shared.redis;
-  const jobs = redises?.shared.jobs ?? pgJobs!;
+  const jobs = redises?.shared.jobs
+    ?? createJobPlatform({ store: { kind: 'postgres', url: config.DATABASE_URL, role: roleFor(config, JOBS_ROLE), poolMax: config.DB_POOL_MAX }, logger, metrics });
   health.describeProfile({ backend: config.backend, events: config.EVENTS_TRANSPORT, jobs: jobs.storeKind });
   if (redises) {
     await redises.connect();

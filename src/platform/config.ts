@@ -133,7 +133,7 @@ export const envSchema = z.object({
   EVENTS_TRANSPORT: z.enum(['amqp', 'postgres']).default('amqp'),
   /**
    * full: Redis and RabbitMQ (REDIS_URL, AMQP_URL). postgres: nothing but PostgreSQL — events, jobs, login
-   * throttling and leases in tables, no caches (ADR 0078). auto (default): postgres when REDIS_URL, AMQP_URL
+   * throttling, leases and the catalog cache's generation in tables (ADR 0078). auto (default): postgres when REDIS_URL, AMQP_URL
    * and EVENTS_TRANSPORT are all unset and every module runs here (never under NODE_ENV=test), full otherwise
    */
   BACKEND: z.enum(['auto', 'full', 'postgres']).default('auto'),

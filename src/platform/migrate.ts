@@ -15,11 +15,10 @@ export type MigrationSchema = (typeof MIGRATION_SCHEMAS)[number];
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 /**
- * BullMQ's tables when jobs run on PostgreSQL (BACKEND=postgres, ADR 0078): BullMQ's own schema name
- * (the one it uses on a pool it is given), owned by the `jobs` role, brought to the installed BullMQ's
- * version by `migrate` (never at start-up).
+ * The role owning BullMQ's tables when jobs run on PostgreSQL (BACKEND=postgres, ADR 0078): they are in
+ * BullMQ's own schema (BULLMQ_SCHEMA), brought to the installed BullMQ's version by `migrate`, never at
+ * start-up.
  */
-export const JOBS_SCHEMA = BULLMQ_SCHEMA;
 export const JOBS_ROLE = 'jobs';
 
 /** What a migration file gets besides knex: role names and where the legacy tables live. */
@@ -52,7 +51,7 @@ export interface MigrateOptions {
 
 export interface MigrateReport {
   applied: Record<MigrationSchema, string[]>;
-  /** BullMQ's schema version in JOBS_SCHEMA after the run (absent when only some schemas were migrated) */
+  /** BullMQ's schema version in BULLMQ_SCHEMA after the run (absent when only some schemas were migrated) */
   jobsSchemaVersion?: number;
 }
 
@@ -179,15 +178,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
       if (options.schemas && !options.schemas.includes(name)) continue;
       const schema = name === 'legacy' ? legacySchema : name;
       const owner = role(name);
-      await withRaceRetry(async () => {
-        const exists = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-        if (exists.rowCount === 0) {
-          await admin.query(`CREATE SCHEMA ${quoteIdent(schema)} AUTHORIZATION ${quoteIdent(owner)}`);
-        } else if (name === 'legacy') {
-          // e.g. `public`, owned by the database owner: the legacy role needs to create its tables there
-          await admin.query(`GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(owner)}`);
-        }
-      });
+      if ((await ensureSchema(admin, schema, owner)) && name === 'legacy') {
+        // e.g. `public`, owned by the database owner: the legacy role needs to create its tables there
+        await admin.query(`GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(owner)}`);
+      }
       const ctx: MigrationContext = { schema, legacySchema, role };
       const knex = createPool(databaseUrl, { role: owner, searchPath: schema, max: 1 });
       try {
@@ -204,7 +198,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
     }
     if (!options.schemas) {
       jobsSchemaVersion = await migrateJobsSchema(admin, `${rolePrefix}${JOBS_ROLE}`);
-      logger?.debug({ schema: JOBS_SCHEMA, version: jobsSchemaVersion }, 'job tables at the installed BullMQ version');
+      logger?.debug({ schema: BULLMQ_SCHEMA, version: jobsSchemaVersion }, 'job tables at the installed BullMQ version');
     }
   } finally {
     await admin.query(`SELECT pg_advisory_unlock(hashtext('boxoffice:migrate'))`).catch(() => undefined);
@@ -213,19 +207,26 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
   return { applied, ...(jobsSchemaVersion === undefined ? {} : { jobsSchemaVersion }) };
 }
 
+/** CREATE SCHEMA … AUTHORIZATION `owner` unless it exists (another migrate may race us); true when it already existed. */
+async function ensureSchema(admin: pg.Client, schema: string, owner: string): Promise<boolean> {
+  let existed = false;
+  await withRaceRetry(async () => {
+    existed = ((await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount ?? 0) > 0;
+    if (!existed) await admin.query(`CREATE SCHEMA ${quoteIdent(schema)} AUTHORIZATION ${quoteIdent(owner)}`);
+  });
+  return existed;
+}
+
 /** BullMQ's own migrations (idempotent, one transaction, its own advisory lock), run as the jobs role. */
 async function migrateJobsSchema(admin: pg.Client, owner: string): Promise<number> {
-  await withRaceRetry(async () => {
-    const exists = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [JOBS_SCHEMA]);
-    if (exists.rowCount === 0) await admin.query(`CREATE SCHEMA ${quoteIdent(JOBS_SCHEMA)} AUTHORIZATION ${quoteIdent(owner)}`);
-  });
+  await ensureSchema(admin, BULLMQ_SCHEMA, owner);
   // BullMQ's migration says CREATE SCHEMA IF NOT EXISTS, which asks for CREATE on the database even when
   // the schema is there: the role has it for the run only
   const database = quoteIdent((await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db);
   await admin.query(`GRANT CREATE ON DATABASE ${database} TO ${quoteIdent(owner)}`);
   await admin.query(`SET ROLE ${quoteIdent(owner)}`);
   try {
-    return await runMigrations(admin, JOBS_SCHEMA);
+    return await runMigrations(admin, BULLMQ_SCHEMA);
   } finally {
     await admin.query('RESET ROLE');
     await admin.query(`REVOKE CREATE ON DATABASE ${database} FROM ${quoteIdent(owner)}`);

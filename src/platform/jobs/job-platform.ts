@@ -33,7 +33,7 @@ export interface WorkerSpec {
 
 /**
  * Where the jobs live: Redis (BullMQ's own), or PostgreSQL through BullMQ's Postgres backend (BACKEND=postgres,
- * ADR 0078) — the same queues, workers, retries and dashboard, in the `jobs` schema `migrate` prepared.
+ * ADR 0078) — the same queues, workers, retries and dashboard, in the `bullmq` schema `migrate` prepared.
  */
 export type JobStore =
   | {
@@ -71,7 +71,7 @@ export interface JobPlatformOptions {
  * bounded retention), workers that are platform `Worker`s (started where ROLE includes worker, closed
  * gracefully: running jobs finish first), one readiness check, and one close for shutdown. BullMQ talks
  * to its store through connections of its own: ioredis (a blocking one per worker), separate from the
- * app's node-redis client, or small pg pools (and a LISTEN connection per worker).
+ * app's node-redis client, or one pg pool of the platform's (a LISTEN connection of it per worker).
  */
 export class JobPlatform {
   private readonly o: JobPlatformOptions;
@@ -254,7 +254,7 @@ export class JobPlatform {
  */
 async function closeQueue(q: Queue): Promise<void> {
   await within(q.close(), 5_000);
-  // Postgres queues end their own pool in close()
+  // a Postgres queue has no client of its own: the platform's pool is ended in close()
   const client = (q.backend as { client?: Promise<{ disconnect?: () => void }> }).client;
   if (client) (await valueWithin(client.catch(() => undefined), 250))?.disconnect?.();
 }

@@ -106,7 +106,7 @@ test('Postgres-only process killed mid-saga: after a restart the paid booking is
     t.is(await countFor(`SELECT count(*) AS n FROM payments.payments WHERE booking_id = $1 AND status = 'failed'`, declined), 1, 'one failed payment for the declined booking');
     await waitFor('the seats of the cancelled and the expired booking available again', async () =>
       (await client.query(`SELECT count(*)::int AS n FROM movies.seat_availability WHERE seat_id = ANY($1) AND status = 'available' AND booking_id IS NULL`, [catalog.seatIds.slice(2, 6)])).rows[0].n === 4, 30_000);
-    // the user's notifications (welcome, booking confirmed): queued in the jobs schema, each delivered once
+    // the user's notifications : queued in the bullmq schema, each delivered once
     const mine = async () => (await api(second!.url, 'GET', '/api/v1/notifications', { token: user.access })).body.items as { id: string; status: string }[];
     const sent = await waitFor('all nine notifications of the user sent (welcome; booking pending ×3, confirmed, cancelled, expired; receipt; payment failed)', async () => {
       const items = await mine();

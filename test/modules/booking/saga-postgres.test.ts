@@ -8,7 +8,7 @@ import { declined, expired, happyPath, refundOnCancel, SAGA_FLAGS, type Rig } fr
 /**
  * The booking saga end to end with BACKEND=postgres (ADR 0077, 0078): the same scenarios as over
  * RabbitMQ (saga-scenarios.ts), every event carried by the consumers' event_deliveries tables, and
- * notification delivery (the welcome mail) queued in the jobs schema through BullMQ's Postgres backend.
+ * notification delivery (the welcome mail) queued in the bullmq schema through BullMQ's Postgres backend.
  * No Redis and no broker is configured; that nothing else is reached at all is proven by the
  * fresh-directory test, which runs in a network namespace with only loopback.
  */
@@ -48,7 +48,7 @@ test.serial('saga over Postgres only (own stores): confirm, decline → cancel, 
     t.like(ready.body, { profile: { backend: 'postgres', events: 'postgres', jobs: 'postgres' } });
     t.deepEqual(Object.keys(ready.body.checks).filter((c) => /redis|rabbitmq/.test(c)), [], 'readiness asks for no Redis or broker');
     t.is(app.app.redis, undefined);
-    // the delivery job ran through the jobs schema's tables (BullMQ's Postgres backend)
+    // the delivery job ran through the bullmq schema's tables (BullMQ's Postgres backend)
     const jobs = await app.app.jobs.queue('notification-delivery').getJobCounts('completed', 'failed');
     t.true((jobs['completed'] ?? 0) >= 1, JSON.stringify(jobs));
     for (const [module, schema] of [['movie', 'movies'], ['booking', 'bookings'], ['payment', 'payments']] as const) {
