@@ -1,7 +1,7 @@
 import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
-import { createPendingInSteps } from './create-pending.ts';
+import { callCreatePending, isTransaction } from './create-pending.ts';
 import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { legacyBookingSql, type LegacyBookingSql } from './legacy-booking-sql.ts';
@@ -24,8 +24,6 @@ export interface SeatCounterOptions {
   db: () => Knex;
   /** a recount that failed (the next booking or release of that showtime recounts it again) */
   onError?: (err: unknown, showtimeId: string) => void;
-  /** where the saga rows and the outbox of new bookings go (default `bookings`, the module's own schema) */
-  bookingSchema?: string;
 }
 
 /**
@@ -38,7 +36,9 @@ export interface SeatCounterOptions {
  * showtime lock), so this store keeps the invariant itself (ADR 0070): a transaction-scoped advisory lock
  * per requested seat of the showtime, taken in seat order, then the seats are checked against every
  * pending or confirmed booking, then written — all in the caller's transaction, whichever Redis lock (or
- * none) the caller took. Bookings of disjoint seats never wait for each other; the old free-seat counter
+ * none) the caller took. A new booking does the same with its caps, saga row and event in one call of the
+ * booking schema's create_pending_legacy_booking (migrations/bookings/0005, ADR 0079). Bookings of
+ * disjoint seats never wait for each other; the old free-seat counter
  * (showtimes.available_seats) is recounted after commit in a short transaction of its own, so no booking
  * holds the showtime row until it commits.
  */
@@ -84,7 +84,12 @@ export function createLegacyBookingStore(schema: string, currency: string, count
   }
 
   const store: BookingStore = {
-    createPending: (db, b, write) => createPendingInSteps(db, store, b, write, counter.bookingSchema ?? 'bookings'),
+    async createPending(db, b, write) {
+      const created = await callCreatePending(db, '"bookings".create_pending_legacy_booking', b, write, (err) => ownIndexRefusal(err, b.seats.map((s) => s.seatId)));
+      if (isTransaction(db)) recount.afterCommit(db, b.showtimeId);
+      else recount.now(b.showtimeId);
+      return created;
+    },
     async insertPending(trx, b) {
       // One lock per seat of the showtime until commit: every booking of a seat through this store takes
       // it, so the check below sees each one that committed before, and none can slip in between check and
@@ -109,10 +114,7 @@ export function createLegacyBookingStore(schema: string, currency: string, count
       try {
         await trx.raw(`WITH booking AS (${booking.sql}) ${seats.sql}`, [...booking.bindings, ...seats.bindings]);
       } catch (err) {
-        // While dual-write copies this booking into the own schema in this transaction, that schema's index
-        // refuses a seat an own-first writer holds (processes disagree about the write primary for a moment).
-        if (sqlState(err) === '23505' && (err as { constraint?: string }).constraint === OWN_ACTIVE_SEAT_INDEX) throw new SeatsTakenError(takenSeat(err) ?? seatIds);
-        throw err;
+        throw ownIndexRefusal(err, seatIds) ?? err;
       }
       recount.afterCommit(trx, b.showtimeId);
       return { ...b, status: 'pending', cancelReason: null, updatedAt: b.createdAt };
@@ -159,10 +161,15 @@ export function createLegacyBookingStore(schema: string, currency: string, count
   return store;
 }
 
-/** the seat in a unique violation's detail: `Key (showtime_id, seat_id)=(…, <seat>) already exists.` */
-function takenSeat(err: unknown): string[] | undefined {
+/**
+ * While dual-write copies a legacy booking into the own schema in its transaction, that schema's index
+ * refuses a seat an own-first writer holds (processes disagree about the write primary for a moment): the
+ * seat named in the violation's detail (`Key (showtime_id, seat_id)=(…, <seat>) already exists.`) is taken.
+ */
+function ownIndexRefusal(err: unknown, seatIds: string[]): SeatsTakenError | undefined {
+  if (sqlState(err) !== '23505' || (err as { constraint?: string }).constraint !== OWN_ACTIVE_SEAT_INDEX) return undefined;
   const seat = /=\([0-9a-f-]+, ([0-9a-f-]+)\)/i.exec((err as { detail?: string }).detail ?? '')?.[1];
-  return seat ? [seat] : undefined;
+  return new SeatsTakenError(seat ? [seat] : seatIds);
 }
 
 /**
@@ -195,21 +202,26 @@ function createSeatCounter(sql: LegacyBookingSql, options: SeatCounterOptions) {
     }
   }
 
+  /** a change to the showtime's bookings has committed */
+  function now(showtimeId: string): void {
+    if (!UUID.test(showtimeId)) return;
+    const state = running.get(showtimeId);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    const fresh = { again: false };
+    running.set(showtimeId, fresh);
+    void loop(showtimeId, fresh);
+  }
+
   return {
+    now,
+    /** once `trx` (or the transaction it is part of) commits */
     afterCommit(trx: Knex.Transaction, showtimeId: string): void {
-      if (!UUID.test(showtimeId)) return;
       let top = trx;
       while (top.parentTransaction) top = top.parentTransaction;
-      top.executionPromise.then(() => {
-        const state = running.get(showtimeId);
-        if (state) {
-          state.again = true;
-          return;
-        }
-        const fresh = { again: false };
-        running.set(showtimeId, fresh);
-        void loop(showtimeId, fresh);
-      }, () => undefined);
+      top.executionPromise.then(() => now(showtimeId), () => undefined);
     },
   };
 }

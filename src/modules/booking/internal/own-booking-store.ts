@@ -1,11 +1,10 @@
-import { sqlState, type Db } from '../../../platform/db.ts';
-import { withRetry } from '../../../platform/db-retry.ts';
+import type { Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
-import { isTransaction } from './create-pending.ts';
-import { countPending, PendingLimitError, type PendingLimit } from './pending-caps.ts';
+import { callCreatePending } from './create-pending.ts';
+import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
-import { ACTIVE_STATUSES, type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore, type NewBooking, type PendingWrite } from './types.ts';
+import { ACTIVE_STATUSES, type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
 
 interface BookingRow {
   id: string; user_id: string; user_email: string; showtime_id: string; showtime_snapshot: ShowtimeSnapshot; status: BookingStatus;
@@ -53,18 +52,7 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
   }
 
   return {
-    async createPending(db, b, write) {
-      const args = createPendingArgs(b, write);
-      const call = () => db.raw(`SELECT "${schema}".create_pending_booking(?::jsonb, ?::jsonb, ?::jsonb, ?::int, ?::int, ?::timestamptz)`, args);
-      try {
-        // on the pool the statement is a transaction of its own, so it may simply run again; in the caller's
-        // transaction a deadlock has aborted that transaction, and the caller retries it
-        await (isTransaction(db) ? call() : withRetry(call, write.onRetry ? { onRetry: write.onRetry } : {}));
-      } catch (err) {
-        throw refusal(err, b, write) ?? err;
-      }
-      return { ...b, status: 'pending', cancelReason: null, updatedAt: b.createdAt };
-    },
+    createPending: (db, b, write) => callCreatePending(db, `"${schema}".create_pending_booking`, b, write),
     async insertPending(trx, b) {
       const seats = [...b.seats].sort((x, y) => (x.seatId < y.seatId ? -1 : 1));
       // the booking and its seats in one statement (one round trip on the hot path)
@@ -123,32 +111,4 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
     },
     pendingOf: (db, userId, showtimeId, now) => countPending(db, schema, userId, showtimeId, now),
   };
-}
-
-/** create_pending_booking's arguments: the booking, its seats sorted by id (the insertion order), the event, the caps */
-function createPendingArgs(b: NewBooking, write: PendingWrite): (string | number)[] {
-  const seats = [...b.seats].sort((x, y) => (x.seatId < y.seatId ? -1 : 1));
-  return [
-    JSON.stringify({
-      id: b.id, user_id: b.userId, user_email: b.userEmail, showtime_id: b.showtimeId, showtime_snapshot: b.snapshot,
-      total_price: b.totalPrice, currency: b.currency, expires_at: b.expiresAt.toISOString(), created_at: b.createdAt.toISOString(),
-    }),
-    JSON.stringify(seats.map((s, ord) => ({ seat_id: s.seatId, snap: { row: s.row, number: s.number, type: s.type }, price: s.price, ord }))),
-    JSON.stringify(write.event),
-    write.limits.maxBookings,
-    write.limits.maxSeatsPerShowtime,
-    write.now.toISOString(),
-  ];
-}
-
-/** the function's own refusals (SQLSTATE BK001 / BK002, DETAIL in JSON) as the errors the service expects */
-function refusal(err: unknown, b: NewBooking, write: PendingWrite): Error | undefined {
-  const state = sqlState(err);
-  if (state !== 'BK001' && state !== 'BK002') return undefined;
-  const detail = JSON.parse((err as { detail?: string }).detail ?? 'null') as unknown;
-  if (state === 'BK002') return new SeatsTakenError(detail as string[]);
-  const { limit, pending } = detail as { limit: PendingLimit; pending: number };
-  return limit === 'pending_bookings'
-    ? new PendingLimitError(limit, write.limits.maxBookings, pending, 1)
-    : new PendingLimitError(limit, write.limits.maxSeatsPerShowtime, pending, b.seats.length);
 }

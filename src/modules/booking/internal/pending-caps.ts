@@ -1,6 +1,5 @@
-import type { Db, Knex } from '../../../platform/db.ts';
+import type { Db } from '../../../platform/db.ts';
 import { ConflictError } from '../../../platform/errors.ts';
-import type { BookingStore } from './types.ts';
 
 export type PendingLimit = 'pending_seats_per_showtime' | 'pending_bookings';
 
@@ -23,25 +22,11 @@ export interface PendingCapsOptions {
  * How much one account may hold without paying (seat hoarding: one user held all 58 seats of a showtime
  * for 15 minutes, again and again). Checked inside the booking's transaction under a per-user advisory
  * lock, so concurrent requests of one user are counted one after another and cannot pass the cap together;
- * other users never wait on it. The own store checks the same inside its create_pending_booking function
- * (migrations/bookings/0004: same lock key, same count); `checkPendingCaps` is the check of a store that
- * writes in steps.
+ * other users never wait on it. Both stores check inside the function that creates the booking
+ * (migrations/bookings/0004 and 0005: same lock key, and the count of `countPending` on their tables).
  */
 export function createPendingCaps(options: PendingCapsOptions) {
   return { limits: options };
-}
-
-export async function checkPendingCaps(
-  trx: Knex.Transaction, store: Pick<BookingStore, 'pendingOf'>, limits: PendingCapsOptions, userId: string, showtimeId: string, seats: number, now: Date,
-): Promise<void> {
-  await trx.raw(`SELECT pg_advisory_xact_lock(hashtext('boxoffice:booking:pending'), hashtext(?))`, [userId]);
-  const pending = await store.pendingOf(trx, userId, showtimeId, now);
-  if (pending.bookings >= limits.maxBookings) {
-    throw new PendingLimitError('pending_bookings', limits.maxBookings, pending.bookings, 1);
-  }
-  if (pending.seatsInShowtime + seats > limits.maxSeatsPerShowtime) {
-    throw new PendingLimitError('pending_seats_per_showtime', limits.maxSeatsPerShowtime, pending.seatsInShowtime, seats);
-  }
 }
 
 export type PendingCaps = ReturnType<typeof createPendingCaps>;

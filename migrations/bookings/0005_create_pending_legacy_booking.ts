@@ -1,0 +1,92 @@
+import type { Knex } from 'knex';
+import type { MigrationContext } from '../../src/platform/migrate.ts';
+
+/**
+ * A new pending booking on the OLD shared tables in one statement (ADR 0079), as create_pending_booking
+ * (0004) is on the own tables: the steps the legacy store ran one round trip each, in the same order —
+ * the user's advisory lock and pending caps (counted on the shared tables), a transaction-scoped advisory
+ * lock per requested seat in seat order (ADR 0070: the shared tables have no unique index, so the lock
+ * and the check that follows keep a seat in one active booking), the check of those seats against every
+ * pending or confirmed booking, the booking and its seats, then the saga row and the booking.created outbox
+ * row in this schema. The shared tables are not changed: the function lives in the booking module's schema
+ * and writes them as the store's statements did, with the booking role's rights (SECURITY INVOKER).
+ *
+ * The lock keys are the ones the statements took (`boxoffice:legacy-booking-seat:<showtime>:<seat>`, the ids
+ * as the caller spelled them, sorted as text by Postgres), so a process still writing in steps and one
+ * calling this exclude each other while a release rolls out.
+ *
+ * The shared tables' timestamps are `timestamp` (no zone) holding UTC (the pool writes and reads them so,
+ * src/platform/db.ts): values are converted `AT TIME ZONE 'UTC'`, whatever the session's TimeZone.
+ *
+ * Errors the caller maps (as 0004's): BK001 pending cap reached (DETAIL {"limit", "pending"}); BK002 seats
+ * held by another booking (DETAIL: the JSON array of their ids). A unique violation of the own schema's
+ * active-seat index can surface here while the phase dual-writes (the capture trigger copies the seats in
+ * this transaction); the store maps it as before.
+ *
+ * The legacy schema is the one migrated (LEGACY_SCHEMA at `boxoffice migrate`), written into the body as
+ * the dual-write functions write it into theirs.
+ */
+export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
+  const legacy = (table: string) => `"${ctx.legacySchema.replace(/"/g, '""')}".${table}`;
+  await knex.raw(`
+    CREATE FUNCTION create_pending_legacy_booking(
+      p_booking jsonb, p_seats jsonb, p_event jsonb, p_max_bookings integer, p_max_seats_per_showtime integer, p_now timestamptz
+    ) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path FROM CURRENT
+    AS $fn$
+    DECLARE
+      v_id uuid := (p_booking->>'id')::uuid;
+      v_user uuid := (p_booking->>'user_id')::uuid;
+      v_showtime uuid := (p_booking->>'showtime_id')::uuid;
+      v_created timestamp := (p_booking->>'created_at')::timestamptz AT TIME ZONE 'UTC';
+      v_now timestamp := p_now AT TIME ZONE 'UTC';
+      v_requested integer := jsonb_array_length(p_seats);
+      v_pending_bookings bigint;
+      v_pending_seats bigint;
+      v_taken jsonb;
+    BEGIN
+      PERFORM pg_advisory_xact_lock(hashtext('boxoffice:booking:pending'), hashtext(p_booking->>'user_id'));
+      SELECT count(DISTINCT b.id), count(bs.seat_id) FILTER (WHERE b.showtime_id = v_showtime)
+        INTO v_pending_bookings, v_pending_seats
+        FROM ${legacy('bookings')} b LEFT JOIN ${legacy('booking_seats')} bs ON bs.booking_id = b.id
+       WHERE b.user_id = v_user AND b.status = 'pending' AND (b.expires_at IS NULL OR b.expires_at > v_now);
+      IF v_pending_bookings >= p_max_bookings THEN
+        RAISE EXCEPTION 'pending bookings cap reached' USING ERRCODE = 'BK001',
+          DETAIL = json_build_object('limit', 'pending_bookings', 'pending', v_pending_bookings)::text;
+      END IF;
+      IF v_pending_seats + v_requested > p_max_seats_per_showtime THEN
+        RAISE EXCEPTION 'pending seats per showtime cap reached' USING ERRCODE = 'BK001',
+          DETAIL = json_build_object('limit', 'pending_seats_per_showtime', 'pending', v_pending_seats)::text;
+      END IF;
+
+      PERFORM pg_advisory_xact_lock(hashtextextended(k, 0))
+         FROM (SELECT 'boxoffice:legacy-booking-seat:' || (p_booking->>'showtime_id') || ':' || (s->>'seat_id') AS k
+                 FROM jsonb_array_elements(p_seats) s ORDER BY 1) keys;
+      SELECT coalesce(jsonb_agg(t.seat_id), '[]') INTO v_taken FROM (
+        SELECT DISTINCT bs.seat_id FROM ${legacy('booking_seats')} bs JOIN ${legacy('bookings')} bk ON bk.id = bs.booking_id
+         WHERE bs.showtime_id = v_showtime AND COALESCE(bk.status, 'pending') IN ('pending', 'confirmed')
+           AND bs.seat_id IN (SELECT (s->>'seat_id')::uuid FROM jsonb_array_elements(p_seats) s)
+      ) t;
+      IF jsonb_array_length(v_taken) > 0 THEN
+        RAISE EXCEPTION 'seats held by another booking' USING ERRCODE = 'BK002', DETAIL = v_taken::text;
+      END IF;
+
+      INSERT INTO ${legacy('bookings')} (id, user_id, user_email, showtime_id, showtime_snapshot, status, total_price, currency, expires_at, created_at, updated_at)
+      VALUES (v_id, v_user, p_booking->>'user_email', v_showtime, p_booking->'showtime_snapshot', 'pending',
+              (p_booking->>'total_price')::numeric, p_booking->>'currency', (p_booking->>'expires_at')::timestamptz AT TIME ZONE 'UTC', v_created, v_created);
+      INSERT INTO ${legacy('booking_seats')} (booking_id, seat_id, showtime_id, seat_snapshot, price, created_at)
+      SELECT v_id, x.seat_id, v_showtime, x.snap, x.price, v_created
+        FROM jsonb_to_recordset(p_seats) AS x(seat_id uuid, snap jsonb, price numeric, ord integer) ORDER BY x.ord;
+
+      INSERT INTO saga_state (booking_id, current_step, status) VALUES (v_id, 'awaiting_payment', 'running');
+      INSERT INTO outbox (event_id, event_type, routing_key, envelope)
+      VALUES ((p_event->>'event_id')::uuid, p_event->>'event_type', p_event->>'event_type', p_event);
+    END
+    $fn$
+  `);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.raw('DROP FUNCTION IF EXISTS create_pending_legacy_booking(jsonb, jsonb, jsonb, integer, integer, timestamptz)');
+}
