@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createPendingFunctionV1 } from './create-pending-function.ts';
 
 /**
  * A new pending booking in one statement (ADR 0072): the steps the booking service ran one round trip
@@ -17,39 +18,14 @@ import type { Knex } from 'knex';
  * statements did when they were separate.
  */
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    CREATE FUNCTION create_pending_booking(
-      p_booking jsonb, p_seats jsonb, p_event jsonb, p_max_bookings integer, p_max_seats_per_showtime integer, p_now timestamptz
-    ) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path FROM CURRENT
-    AS $fn$
-    DECLARE
-      v_id uuid := (p_booking->>'id')::uuid;
-      v_user uuid := (p_booking->>'user_id')::uuid;
-      v_showtime uuid := (p_booking->>'showtime_id')::uuid;
-      v_created timestamptz := (p_booking->>'created_at')::timestamptz;
-      v_requested integer := jsonb_array_length(p_seats);
-      v_pending_bookings bigint;
-      v_pending_seats bigint;
+  await knex.raw(createPendingFunctionV1({
+    name: 'create_pending_booking',
+    tables: { bookings: 'bookings', bookingSeats: 'booking_seats' },
+    utc: false,
+    declare: `
       v_inserted integer;
-      v_taken jsonb;
-    BEGIN
-      -- the user's pending caps, counted one request after another (keyed by the user id as the caller sent it)
-      PERFORM pg_advisory_xact_lock(hashtext('boxoffice:booking:pending'), hashtext(p_booking->>'user_id'));
-      SELECT count(DISTINCT b.id), count(bs.seat_id) FILTER (WHERE b.showtime_id = v_showtime)
-        INTO v_pending_bookings, v_pending_seats
-        FROM bookings b LEFT JOIN booking_seats bs ON bs.booking_id = b.id
-       WHERE b.user_id = v_user AND b.status = 'pending' AND (b.expires_at IS NULL OR b.expires_at > p_now);
-      IF v_pending_bookings >= p_max_bookings THEN
-        RAISE EXCEPTION 'pending bookings cap reached' USING ERRCODE = 'BK001',
-          DETAIL = json_build_object('limit', 'pending_bookings', 'pending', v_pending_bookings)::text;
-      END IF;
-      IF v_pending_seats + v_requested > p_max_seats_per_showtime THEN
-        RAISE EXCEPTION 'pending seats per showtime cap reached' USING ERRCODE = 'BK001',
-          DETAIL = json_build_object('limit', 'pending_seats_per_showtime', 'pending', v_pending_seats)::text;
-      END IF;
-
+      v_taken jsonb;`,
+    seats: `
       INSERT INTO bookings (id, user_id, user_email, showtime_id, showtime_snapshot, status, total_price, currency, expires_at, created_at, updated_at)
       VALUES (v_id, v_user, p_booking->>'user_email', v_showtime, p_booking->'showtime_snapshot', 'pending',
               (p_booking->>'total_price')::numeric, p_booking->>'currency', (p_booking->>'expires_at')::timestamptz, v_created, v_created);
@@ -67,14 +43,8 @@ export async function up(knex: Knex): Promise<void> {
         INTO v_inserted, v_taken;
       IF v_inserted < v_requested THEN
         RAISE EXCEPTION 'seats held by another booking' USING ERRCODE = 'BK002', DETAIL = v_taken::text;
-      END IF;
-
-      INSERT INTO saga_state (booking_id, current_step, status) VALUES (v_id, 'awaiting_payment', 'running');
-      INSERT INTO outbox (event_id, event_type, routing_key, envelope)
-      VALUES ((p_event->>'event_id')::uuid, p_event->>'event_type', p_event->>'event_type', p_event);
-    END
-    $fn$
-  `);
+      END IF;`,
+  }));
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { MigrationContext } from '../../src/platform/migrate.ts';
+import { createPendingFunctionV1 } from './create-pending-function.ts';
 
 /**
  * A new pending booking on the OLD shared tables in one statement (ADR 0079), as create_pending_booking
@@ -32,39 +33,14 @@ import type { MigrationContext } from '../../src/platform/migrate.ts';
  */
 export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
   const legacy = (table: string) => `"${ctx.legacySchema.replace(/"/g, '""')}".${table}`;
-  await knex.raw(`
-    CREATE FUNCTION create_pending_legacy_booking(
-      p_booking jsonb, p_seats jsonb, p_event jsonb, p_max_bookings integer, p_max_seats_per_showtime integer, p_now timestamptz
-    ) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path FROM CURRENT
-    AS $fn$
-    DECLARE
-      v_id uuid := (p_booking->>'id')::uuid;
-      v_user uuid := (p_booking->>'user_id')::uuid;
-      v_showtime uuid := (p_booking->>'showtime_id')::uuid;
-      v_created timestamp := (p_booking->>'created_at')::timestamptz AT TIME ZONE 'UTC';
-      v_now timestamp := p_now AT TIME ZONE 'UTC';
-      v_requested integer := jsonb_array_length(p_seats);
+  await knex.raw(createPendingFunctionV1({
+    name: 'create_pending_legacy_booking',
+    tables: { bookings: legacy('bookings'), bookingSeats: legacy('booking_seats') },
+    utc: true,
+    declare: `
       v_seat_ids uuid[] := ARRAY(SELECT (s->>'seat_id')::uuid FROM jsonb_array_elements(p_seats) s);
-      v_pending_bookings bigint;
-      v_pending_seats bigint;
-      v_taken jsonb;
-    BEGIN
-      PERFORM pg_advisory_xact_lock(hashtext('boxoffice:booking:pending'), hashtext(p_booking->>'user_id'));
-      SELECT count(DISTINCT b.id), count(bs.seat_id) FILTER (WHERE b.showtime_id = v_showtime)
-        INTO v_pending_bookings, v_pending_seats
-        FROM ${legacy('bookings')} b LEFT JOIN ${legacy('booking_seats')} bs ON bs.booking_id = b.id
-       WHERE b.user_id = v_user AND b.status = 'pending' AND (b.expires_at IS NULL OR b.expires_at > v_now);
-      IF v_pending_bookings >= p_max_bookings THEN
-        RAISE EXCEPTION 'pending bookings cap reached' USING ERRCODE = 'BK001',
-          DETAIL = json_build_object('limit', 'pending_bookings', 'pending', v_pending_bookings)::text;
-      END IF;
-      IF v_pending_seats + v_requested > p_max_seats_per_showtime THEN
-        RAISE EXCEPTION 'pending seats per showtime cap reached' USING ERRCODE = 'BK001',
-          DETAIL = json_build_object('limit', 'pending_seats_per_showtime', 'pending', v_pending_seats)::text;
-      END IF;
-
+      v_taken jsonb;`,
+    seats: `
       PERFORM pg_advisory_xact_lock(hashtextextended(k, 0))
          FROM (SELECT 'boxoffice:legacy-booking-seat:' || (p_booking->>'showtime_id') || ':' || (s->>'seat_id') AS k
                  FROM jsonb_array_elements(p_seats) s ORDER BY 1) keys;
@@ -82,14 +58,8 @@ export async function up(knex: Knex, ctx: MigrationContext): Promise<void> {
               (p_booking->>'total_price')::numeric, p_booking->>'currency', (p_booking->>'expires_at')::timestamptz AT TIME ZONE 'UTC', v_created, v_created);
       INSERT INTO ${legacy('booking_seats')} (booking_id, seat_id, showtime_id, seat_snapshot, price, created_at)
       SELECT v_id, x.seat_id, v_showtime, x.snap, x.price, v_created
-        FROM jsonb_to_recordset(p_seats) AS x(seat_id uuid, snap jsonb, price numeric, ord integer) ORDER BY x.ord;
-
-      INSERT INTO saga_state (booking_id, current_step, status) VALUES (v_id, 'awaiting_payment', 'running');
-      INSERT INTO outbox (event_id, event_type, routing_key, envelope)
-      VALUES ((p_event->>'event_id')::uuid, p_event->>'event_type', p_event->>'event_type', p_event);
-    END
-    $fn$
-  `);
+        FROM jsonb_to_recordset(p_seats) AS x(seat_id uuid, snap jsonb, price numeric, ord integer) ORDER BY x.ord;`,
+  }));
 }
 
 export async function down(knex: Knex): Promise<void> {
