@@ -8,7 +8,7 @@ export interface PreparedStatement {
 }
 
 interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(config: { name: string; text: string; values: unknown[] }, callback: (err: Error | null, result: { rows: unknown[] }) => void): void;
 }
 
 interface ConnectionSource {
@@ -37,7 +37,10 @@ export async function queryPrepared<Row>(db: Db, statement: PreparedStatement, v
   const source = db.client as ConnectionSource;
   const connection = await source.acquireConnection();
   try {
-    return (await connection.query({ name: statement.name, text: statement.text, values })).rows as Row[];
+    // pg's callback form, as knex calls it: the promise form adds a promise and a catch handler per query
+    return await new Promise<Row[]>((resolve, reject) => {
+      connection.query({ name: statement.name, text: statement.text, values }, (err, result) => (err ? reject(err) : resolve(result.rows as Row[])));
+    });
   } finally {
     await source.releaseConnection(connection);
   }
