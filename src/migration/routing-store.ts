@@ -60,10 +60,9 @@ export function createStranglerRouter(options: StranglerRouterOptions): StoreRou
   function wrap<S extends object>(store: RoutableStore<S>, name: string, declared: MethodRoute): Method {
     const { module } = store;
     const kind = typeof declared === 'string' ? declared : 'read';
-    const impl = (side: Side) => {
-      const target = store[side] as Record<string, Method>;
-      return target[name]!.bind(target);
-    };
+    // bound on first use, not per call: every store call of every request goes through here
+    const bound: Partial<Record<Side, Method>> = {};
+    const impl = (side: Side) => (bound[side] ??= bindMethod(store[side], name));
     const dbFor = (side: Side, given: Db): Db => (side === 'own' && !isTransaction(given) ? (ownDatabases[module] ?? given) : given);
     const call = (side: Side, db: Db, args: unknown[]) => {
       calls.inc({ module, kind, side });
@@ -119,6 +118,11 @@ export function createStranglerRouter(options: StranglerRouterOptions): StoreRou
       return { phase: route.phase, writes: route.writes, reads };
     },
   };
+}
+
+function bindMethod(target: object, name: string): Method {
+  const methods = target as Record<string, Method>;
+  return methods[name]!.bind(methods);
 }
 
 function shadowCall<S extends object>(store: RoutableStore<S>, method: string, declared: MethodRoute, args: unknown[]) {

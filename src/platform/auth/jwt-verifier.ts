@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import jose from 'node-jose';
 import { z } from 'zod';
@@ -227,7 +227,8 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
-    const digest = this.verified ? createHash('sha256').update(token).digest('base64url') : '';
+    // one-shot hash: no Hash object per request (the cache is looked up on every authenticated request)
+    const digest = this.verified ? hash('sha256', token, 'base64url') : '';
     const known = this.verified && this.remembered(digest);
     if (known) return known;
     const parts = token.split('.');

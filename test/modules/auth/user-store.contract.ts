@@ -64,4 +64,16 @@ export function userStoreContract(test: TestFn, name: string, fixture: () => Sto
     tc.deepEqual(inserted, [id]);
     tc.is(await store.findById(db, id), undefined);
   });
+
+  t('findById inside a transaction reads on its connection (its own uncommitted insert), and not after it ended', async (tc, { store, db }) => {
+    const id = randomUUID();
+    let finished: Knex.Transaction | undefined;
+    await db.transaction(async (trx) => {
+      await store.insert(trx, { id, email: email(), fullName: 'Cy', passwordHash: 'h', role: 'user' });
+      tc.is((await store.findById(trx, id))?.fullName, 'Cy');
+      tc.is(await store.findById(db, id), undefined);
+      finished = trx;
+    });
+    await tc.throwsAsync(store.findById(finished!, id), { message: /Transaction query already complete/ });
+  });
 }

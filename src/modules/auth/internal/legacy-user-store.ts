@@ -1,4 +1,5 @@
 import { sqlState, type Db } from '../../../platform/db.ts';
+import { preparedStatement, queryPrepared } from '../../../platform/prepared-query.ts';
 import type { Role } from '../../../platform/auth/principal.ts';
 import { EmailTakenError } from './errors.ts';
 import { normalizeEmail, type NewUser, type UserRecord, type UserStore } from './user-store.ts';
@@ -29,6 +30,8 @@ const toRecord = (r: LegacyRow): UserRecord => ({
 /** The legacy shared `users` table, as the old auth service used it. */
 export function createLegacyUserStore(legacySchema: string): UserStore {
   const users = (db: Db) => db.withSchema(legacySchema).table<LegacyRow>('users');
+  // every request with a token reads its user by id (GET /auth/me): a prepared statement, not a built query
+  const byId = preparedStatement(`select id, email, full_name, hashed_password, role, is_active, created_at, updated_at from "${legacySchema}".users where id = $1`);
   return {
     async insert(db, user: NewUser) {
       const email = normalizeEmail(user.email);
@@ -56,8 +59,8 @@ export function createLegacyUserStore(legacySchema: string): UserStore {
       return row ? toRecord(row as LegacyRow) : undefined;
     },
     async findById(db, id) {
-      const row = await users(db).where({ id }).first();
-      return row ? toRecord(row as LegacyRow) : undefined;
+      const [row] = await queryPrepared<LegacyRow>(db, byId, [id]);
+      return row ? toRecord(row) : undefined;
     },
     async updatePasswordHash(db, id, passwordHash) {
       await users(db).where({ id }).update({ hashed_password: passwordHash, updated_at: new Date() });

@@ -1,4 +1,5 @@
 import { sqlState, type Db } from '../../../platform/db.ts';
+import { preparedStatement, queryPrepared } from '../../../platform/prepared-query.ts';
 import type { Role } from '../../../platform/auth/principal.ts';
 import { EmailTakenError } from './errors.ts';
 import { normalizeEmail, type NewUser, type UserRecord, type UserStore } from './user-store.ts';
@@ -28,6 +29,8 @@ const toRecord = (r: Row): UserRecord => ({
 /** auth.users — the module's own table (timestamptz, role checked, email unique case-insensitively). */
 export function createOwnUserStore(schema = 'auth'): UserStore {
   const users = (db: Db) => db.withSchema(schema).table<Row>('users');
+  // every request with a token reads its user by id (GET /auth/me): a prepared statement, not a built query
+  const byId = preparedStatement(`select id, email, full_name, password_hash, role, is_active, created_at, updated_at from "${schema}".users where id = $1`);
   return {
     async insert(db, user: NewUser) {
       try {
@@ -51,8 +54,8 @@ export function createOwnUserStore(schema = 'auth'): UserStore {
       return row ? toRecord(row as Row) : undefined;
     },
     async findById(db, id) {
-      const row = await users(db).where({ id }).first();
-      return row ? toRecord(row as Row) : undefined;
+      const [row] = await queryPrepared<Row>(db, byId, [id]);
+      return row ? toRecord(row) : undefined;
     },
     async updatePasswordHash(db, id, passwordHash) {
       await users(db).where({ id }).update({ password_hash: passwordHash, updated_at: new Date() });
