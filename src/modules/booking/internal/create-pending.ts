@@ -1,5 +1,6 @@
 import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { withRetry } from '../../../platform/db-retry.ts';
+import { preparedStatement, queryPrepared, type PreparedStatement } from '../../../platform/prepared-query.ts';
 import { PendingLimitError, type PendingLimit } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import type { BookingRecord, NewBooking, PendingWrite } from './types.ts';
@@ -15,10 +16,10 @@ export const isTransaction = (db: Db): db is Knex.Transaction => (db as { isTran
  * the errors the service expects; `refuse` maps the store's other errors.
  */
 export async function callCreatePending(
-  db: Db, fn: string, b: NewBooking, write: PendingWrite, refuse: (err: unknown) => Error | undefined = () => undefined,
+  db: Db, statement: PreparedStatement, b: NewBooking, write: PendingWrite, refuse: (err: unknown) => Error | undefined = () => undefined,
 ): Promise<BookingRecord> {
   const args = createPendingArgs(b, write);
-  const call = () => db.raw(`SELECT ${fn}(?::jsonb, ?::jsonb, ?::jsonb, ?::int, ?::int, ?::timestamptz)`, args);
+  const call = () => queryPrepared(db, statement, args);
   try {
     await (isTransaction(db) ? call() : withRetry(call, write.onRetry ? { onRetry: write.onRetry } : {}));
   } catch (err) {
@@ -26,6 +27,10 @@ export async function callCreatePending(
   }
   return { ...b, status: 'pending', cancelReason: null, updatedAt: b.createdAt };
 }
+
+/** the call of create-pending function `fn` (schema-qualified), prepared once per connection: every booking makes it */
+export const createPendingStatement = (fn: string): PreparedStatement =>
+  preparedStatement(`SELECT ${fn}($1::jsonb, $2::jsonb, $3::jsonb, $4::int, $5::int, $6::timestamptz)`);
 
 /** the functions' arguments: the booking, its seats sorted by id (the insertion order), the event, the caps */
 function createPendingArgs(b: NewBooking, write: PendingWrite): (string | number)[] {

@@ -1,7 +1,7 @@
 import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
-import { callCreatePending, isTransaction } from './create-pending.ts';
+import { callCreatePending, createPendingStatement, isTransaction } from './create-pending.ts';
 import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { legacyBookingSql, type LegacyBookingSql } from './legacy-booking-sql.ts';
@@ -46,6 +46,7 @@ export function createLegacyBookingStore(schema: string, currency: string, count
   const sql = legacyBookingSql(schema, currency);
   const t = (db: Db, table: string) => db.withSchema(schema).table(table);
   const recount = createSeatCounter(sql, counter);
+  const createPending = createPendingStatement('"bookings".create_pending_legacy_booking');
 
   const bookingSelect = (db: Db) =>
     db.withSchema(schema).from('bookings as t').select(
@@ -85,7 +86,7 @@ export function createLegacyBookingStore(schema: string, currency: string, count
 
   const store: BookingStore = {
     async createPending(db, b, write) {
-      const created = await callCreatePending(db, '"bookings".create_pending_legacy_booking', b, write, (err) => ownIndexRefusal(err, b.seats.map((s) => s.seatId)));
+      const created = await callCreatePending(db, createPending, b, write, (err) => ownIndexRefusal(err, b.seats.map((s) => s.seatId)));
       if (isTransaction(db)) recount.afterCommit(db, b.showtimeId);
       else recount.now(b.showtimeId);
       return created;

@@ -1,7 +1,7 @@
 import type { Db } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
-import { callCreatePending } from './create-pending.ts';
+import { callCreatePending, createPendingStatement } from './create-pending.ts';
 import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { ACTIVE_STATUSES, type BookedSeat, type BookingRecord, type BookingStatus, type BookingStore } from './types.ts';
@@ -22,6 +22,7 @@ interface SeatRow { booking_id: string; seat_id: string; seat_snapshot: { row: s
  */
 export function createOwnBookingStore(schema = 'bookings'): BookingStore {
   const t = (db: Db, table: string) => db.withSchema(schema).table(table);
+  const createPending = createPendingStatement(`"${schema}".create_pending_booking`);
 
   async function hydrate(db: Db, rows: BookingRow[]): Promise<BookingRecord[]> {
     if (rows.length === 0) return [];
@@ -52,7 +53,7 @@ export function createOwnBookingStore(schema = 'bookings'): BookingStore {
   }
 
   return {
-    createPending: (db, b, write) => callCreatePending(db, `"${schema}".create_pending_booking`, b, write),
+    createPending: (db, b, write) => callCreatePending(db, createPending, b, write),
     async insertPending(trx, b) {
       const seats = [...b.seats].sort((x, y) => (x.seatId < y.seatId ? -1 : 1));
       // the booking and its seats in one statement (one round trip on the hot path)
