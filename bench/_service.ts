@@ -175,7 +175,9 @@ export async function drive(clients: number, n: number, expected: number, reques
   return result;
 }
 
-const ROWS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** A, B, …, Z, AA, AB, …: row labels as the API takes them (1–3 capital letters) */
+const rowLabel = (i: number): string => (i < 26 ? LETTERS[i]! : `${LETTERS[Math.floor(i / 26) - 1]!}${LETTERS[i % 26]!}`);
 
 async function post(service: Service, token: string, path: string, body: unknown): Promise<Record<string, unknown>> {
   const r = await fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -188,7 +190,7 @@ async function post(service: Service, token: string, path: string, body: unknown
 export async function createCatalog(service: Service, admin: string, options: { rows: number; perRow: number; showtimes?: number }): Promise<{ showtimeIds: string[]; seatIds: string[] }> {
   const tag = randomBytes(4).toString('hex');
   const movie = await post(service, admin, '/api/v1/movies', { title: `Bench ${tag}`, duration_minutes: 120, genre: 'Drama' });
-  const layout = { rows: Array.from({ length: options.rows }, (_, i) => ({ row: ROWS[i]!, seats: options.perRow })) };
+  const layout = { rows: Array.from({ length: options.rows }, (_, i) => ({ row: rowLabel(i), seats: options.perRow })) };
   const theater = await post(service, admin, '/api/v1/theaters', { name: `Screen ${tag}`, city: 'Hanoi', layout });
   const showtimeIds: string[] = [];
   for (let i = 0; i < (options.showtimes ?? 1); i++) {
