@@ -6,6 +6,7 @@ import { createHttpApp } from '../../src/platform/http/app.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createMetrics } from '../../src/platform/metrics.ts';
 import { gracefulShutdown } from '../../src/platform/shutdown.ts';
+import { waitFor } from '../helpers/events.ts';
 
 function slowApp(ms: number) {
   const router = new Router();
@@ -26,7 +27,7 @@ test('drains in-flight requests, turns readiness off, then runs the hooks in ord
   const { server, http, health, url } = await slowApp(300);
   const order: string[] = [];
   const pending = fetch(`${url}/slow`).then((r) => r.json());
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the request in flight', () => http.inFlight() > 0, 5_000, 5);
   const stopping = gracefulShutdown({
     server,
     health,
@@ -50,7 +51,7 @@ test('drains in-flight requests, turns readiness off, then runs the hooks in ord
 test('a request that outlives the bound is cut and the shutdown reports it unclean, on time', async (t) => {
   const { server, http, health, url } = await slowApp(5_000);
   const pending = fetch(`${url}/slow`).then(() => 'answered', () => 'cut');
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the request in flight', () => http.inFlight() > 0, 5_000, 5);
   const t0 = Date.now();
   const result = await gracefulShutdown({ server, health, inFlight: http.inFlight, timeoutMs: 400, logger: createLogger('silent'), hooks: [] });
   t.false(result.clean);
