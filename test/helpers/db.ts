@@ -3,7 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { Knex } from '../../src/platform/db.ts';
 import { setupDatabase } from '../../src/setup-database.ts';
+import { waitFor } from './events.ts';
 
 export const PG_BASE = process.env['TEST_PG_BASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -114,4 +116,15 @@ export async function plantDrift(url: string, sql: string, params: unknown[] = [
   } finally {
     await client.end();
   }
+}
+
+/** the backend process of `trx`'s connection (to wait for someone else to queue behind its locks) */
+export async function backendPid(trx: Knex.Transaction): Promise<number> {
+  return ((await trx.raw('SELECT pg_backend_pid() AS pid')) as { rows: { pid: number }[] }).rows[0]!.pid;
+}
+
+/** resolves once another session is waiting for a lock that backend `pid` holds (seen through `db`'s role) */
+export function waitUntilBlockedBy(db: Knex, pid: number): Promise<true> {
+  return waitFor(`a session waiting on backend ${pid}'s lock`, async () =>
+    ((await db.raw('SELECT count(*)::int AS n FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))', [pid])) as { rows: { n: number }[] }).rows[0]!.n > 0 || undefined, 10_000, 10);
 }

@@ -3,6 +3,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import type { Knex } from '../../../src/platform/db.ts';
 import type { NotificationStore } from '../../../src/modules/notification/internal/notification-store.ts';
 import type { NewNotification } from '../../../src/modules/notification/internal/types.ts';
+import { backendPid, waitUntilBlockedBy } from '../../helpers/db.ts';
 
 export interface StoreFixture {
   store: NotificationStore;
@@ -110,19 +111,23 @@ export function notificationStoreContract(test: TestFn, name: string, fixture: (
     const order: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let locked!: (pid: number) => void;
+    const firstPid = new Promise<number>((r) => (locked = r));
     const first = db.transaction(async (trx) => {
+      const pid = await backendPid(trx);
       tc.is((await store.lockById(trx, n.id))?.id, n.id);
       order.push('locked');
+      locked(pid);
       await held;
       await store.transition(trx, n.id, ['pending'], { status: 'sent', sentAt: new Date() });
       order.push('first done');
     });
-    while (order.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const pid = await firstPid;
     const second = db.transaction(async (trx) => {
       const seen = await store.lockById(trx, n.id);
       order.push(`second saw ${seen?.status}`);
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntilBlockedBy(db, pid);
     release();
     await Promise.all([first, second]);
     tc.deepEqual(order, ['locked', 'first done', 'second saw sent']);

@@ -3,6 +3,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import type { Knex } from '../../../src/platform/db.ts';
 import { PaymentExistsError } from '../../../src/modules/payment/internal/errors.ts';
 import type { NewPayment, PaymentStore } from '../../../src/modules/payment/internal/payment-store.ts';
+import { backendPid, waitUntilBlockedBy } from '../../helpers/db.ts';
 
 export interface StoreFixture {
   store: PaymentStore;
@@ -94,14 +95,18 @@ export function paymentStoreContract(test: TestFn, name: string, fixture: () => 
     const p = await insert(f, draft(await f.newBooking(), f.currency));
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let locked!: (pid: number) => void;
+    const lockerPid = new Promise<number>((r) => (locked = r));
     const locker = f.db.transaction(async (trx) => {
+      const pid = await backendPid(trx);
       tc.is((await f.store.lockById(trx, p.id))?.id, p.id);
+      locked(pid);
       await held;
       await f.store.markCompleted(trx, p.id, 'ch_first');
     });
-    await new Promise((r) => setTimeout(r, 100));
+    const pid = await lockerPid;
     const waiter = f.db.transaction(async (trx) => (await f.store.lockById(trx, p.id))?.status);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntilBlockedBy(f.db, pid);
     release();
     await locker;
     tc.is(await waiter, 'completed', 'the second locker saw the first one’s committed change');
