@@ -58,6 +58,7 @@ export class OutboxRelay implements Worker {
   private failures = 0;
   private listener: Listener | undefined;
   private listenAttemptAt = 0;
+  private rounds = 0;
   private untrack: (() => void) | undefined;
 
   private readonly o: RelayOptions;
@@ -81,6 +82,11 @@ export class OutboxRelay implements Worker {
     await this.running;
     this.running = undefined;
     await this.unlisten();
+  }
+
+  /** Batches this relay has tried since it started, published or not (lets a test wait for rounds to pass). */
+  get batches(): number {
+    return this.rounds;
   }
 
   /** What the relay has not published yet (for gauges and cutover guards). */
@@ -130,6 +136,7 @@ export class OutboxRelay implements Worker {
         this.failures++;
         this.o.logger[isDatabaseUnavailable(err) ? 'debug' : 'warn']({ err, schema: this.o.schema }, 'outbox relay batch failed');
       }
+      this.rounds++;
       if (this.stopping) break;
       if (full) continue;
       const backoff = this.failures > 0 ? Math.min(this.o.pollIntervalMs * 2 ** Math.min(this.failures, 10), MAX_BACKOFF_MS) : 0;

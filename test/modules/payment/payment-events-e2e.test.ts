@@ -94,7 +94,10 @@ test('booking.created over the broker → snapshot → payment → payment.compl
   const [refunded] = await nextPaymentEvents(res.body.id, 1);
   t.is(refunded!.event_type, 'payment.refunded');
   t.like(refunded!.payload, { refund_amount: '333000.00', reason: 'booking_cancelled' });
-  await new Promise((r) => setTimeout(r, 500));
+  await waitFor('the redelivered booking.cancelled absorbed by the inbox', async () => {
+    const consumed = await app.app.metrics.registry.getSingleMetric('events_consumed_total')?.get();
+    return consumed?.values.some((v) => v.labels['event_type'] === 'booking.cancelled' && v.labels['outcome'] === 'duplicate' && v.value >= 1);
+  });
   t.is((await ledger(paymentsDb(app), { charge: res.body.id })).refunds, 1);
   t.is((await paymentsDb(app).withSchema('payments').table('outbox').where({ event_type: 'payment.refunded' })).length, 1);
   t.is((await ch.checkQueue(observed)).messageCount, 0, 'no second payment.refunded on the wire');

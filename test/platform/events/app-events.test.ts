@@ -63,8 +63,9 @@ test('publish_user_events off: user.created waits in auth.outbox; switched on th
   t.is(reg.status, 201);
   const relay = app.app.events?.relays.find((r) => r.name === 'outbox-relay:auth');
   t.truthy(relay);
-  // the relay polls every 100 ms; give it many rounds to (wrongly) publish
-  await new Promise((r) => setTimeout(r, 1_500));
+  // three batches of the relay after the user's row committed: each could have (wrongly) published it
+  const after = relay!.batches;
+  await waitFor('three relay batches', () => relay!.batches >= after + 3);
   t.like(await relay!.lag(), { held: 1, pending: 0 });
   t.is((await ch.checkQueue(queue)).messageCount, 0);
   const dbUser = await import('../../../src/platform/db.ts').then((m) => m.createPool(app.db.url, { max: 1 }));
