@@ -1,6 +1,6 @@
 import type { ModuleName } from '../platform/config.ts';
 import { currentContext } from '../platform/context.ts';
-import type { Db, Knex } from '../platform/db.ts';
+import { isTransaction, type Db, type Knex } from '../platform/db.ts';
 import { transactionWithRetry } from '../platform/db-retry.ts';
 import type { Logger } from '../platform/logger.ts';
 import { otherSide, type Side } from '../platform/mapping/aggregate-mapping.ts';
@@ -26,7 +26,6 @@ export interface StranglerRouterOptions {
 
 type Method = (db: Db, ...args: unknown[]) => Promise<unknown>;
 
-const isTransaction = (db: Db): db is Knex.Transaction => (db as { isTransaction?: boolean }).isTransaction === true;
 
 /**
  * The strangler routing store (ADR 0050): wraps a module's legacy and own stores into one, and decides

@@ -7,6 +7,9 @@ export type { Knex };
 /** A pool or an open transaction: stores take either, so a service can put several writes in one transaction. */
 export type Db = Knex | Knex.Transaction;
 
+/** whether `db` is an open (or finished) transaction rather than a pool */
+export const isTransaction = (db: Db): db is Knex.Transaction => (db as { isTransaction?: boolean }).isTransaction === true;
+
 // The legacy tables use `timestamp without time zone` (as the old init.sql did). Read and write them as UTC
 // so values survive the trip whatever the server's or the process's time zone.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (s: string) => new Date(`${s.replace(' ', 'T')}Z`));

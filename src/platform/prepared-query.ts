@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './db.ts';
+import { isTransaction, type Db } from './db.ts';
 
 /** A statement Postgres parses once per connection and then only binds: its name comes from its text. */
 export interface PreparedStatement {
@@ -33,7 +33,7 @@ export function preparedStatement(text: string): PreparedStatement {
  */
 export async function queryPrepared<Row>(db: Db, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
   // knex checks this before each query of a transaction; a finished one's connection is back in the pool
-  if ('isCompleted' in db && db.isCompleted()) throw new Error('Transaction query already complete');
+  if (isTransaction(db) && db.isCompleted()) throw new Error('Transaction query already complete');
   const source = db.client as ConnectionSource;
   const connection = await source.acquireConnection();
   try {

@@ -1,11 +1,9 @@
-import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { isTransaction, sqlState, type Db } from '../../../platform/db.ts';
 import { withRetry } from '../../../platform/db-retry.ts';
 import { preparedStatement, queryPrepared, type PreparedStatement } from '../../../platform/prepared-query.ts';
 import { PendingLimitError, type PendingLimit } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import type { BookingRecord, NewBooking, PendingWrite } from './types.ts';
-
-export const isTransaction = (db: Db): db is Knex.Transaction => (db as { isTransaction?: boolean }).isTransaction === true;
 
 /**
  * `createPending` as one call of a booking-schema function (ADR 0072 for the own tables, ADR 0079 for the

@@ -1,7 +1,7 @@
-import { sqlState, type Db, type Knex } from '../../../platform/db.ts';
+import { isTransaction, sqlState, type Db, type Knex } from '../../../platform/db.ts';
 import { normalizeMoney } from '../../../platform/money.ts';
 import type { ShowtimeSnapshot } from '../../movie/index.ts';
-import { callCreatePending, createPendingStatement, isTransaction } from './create-pending.ts';
+import { callCreatePending, createPendingStatement } from './create-pending.ts';
 import { countPending } from './pending-caps.ts';
 import { SeatsTakenError } from './errors.ts';
 import { legacyBookingSql, type LegacyBookingSql } from './legacy-booking-sql.ts';
@@ -87,8 +87,7 @@ export function createLegacyBookingStore(schema: string, currency: string, count
   const store: BookingStore = {
     async createPending(db, b, write) {
       const created = await callCreatePending(db, createPending, b, write, (err) => ownIndexRefusal(err, b.seats.map((s) => s.seatId)));
-      if (isTransaction(db)) recount.afterCommit(db, b.showtimeId);
-      else recount.now(b.showtimeId);
+      recount.afterCommit(db, b.showtimeId);
       return created;
     },
     async insertPending(trx, b) {
@@ -204,7 +203,7 @@ function createSeatCounter(sql: LegacyBookingSql, options: SeatCounterOptions) {
   }
 
   /** a change to the showtime's bookings has committed */
-  function now(showtimeId: string): void {
+  function committed(showtimeId: string): void {
     if (!UUID.test(showtimeId)) return;
     const state = running.get(showtimeId);
     if (state) {
@@ -217,12 +216,12 @@ function createSeatCounter(sql: LegacyBookingSql, options: SeatCounterOptions) {
   }
 
   return {
-    now,
-    /** once `trx` (or the transaction it is part of) commits */
-    afterCommit(trx: Knex.Transaction, showtimeId: string): void {
-      let top = trx;
+    /** once `db`'s write is committed: at once on the pool, else when the (outermost) transaction commits */
+    afterCommit(db: Db, showtimeId: string): void {
+      if (!isTransaction(db)) return committed(showtimeId);
+      let top = db;
       while (top.parentTransaction) top = top.parentTransaction;
-      top.executionPromise.then(() => now(showtimeId), () => undefined);
+      top.executionPromise.then(() => committed(showtimeId), () => undefined);
     },
   };
 }
