@@ -6,8 +6,7 @@ import { createLegacyBookingStore } from '../../../src/modules/booking/internal/
 import { createOwnBookingStore } from '../../../src/modules/booking/internal/own-booking-store.ts';
 import type { BookingStore, NewBooking } from '../../../src/modules/booking/internal/types.ts';
 import { createPool, Databases, type Knex } from '../../../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { waitFor } from '../../helpers/events.ts';
+import { backendPid, createTestDatabase, waitUntilBlockedBy, type TestDatabase } from '../../helpers/db.ts';
 import { compareSides } from '../../helpers/strangler.ts';
 
 /**
@@ -57,20 +56,18 @@ async function race(first: BookingStore, second: BookingStore) {
   const b = booking(showtimeId, [shared, other]);
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
-  let inserted!: () => void;
-  const firstIn = new Promise<void>((r) => (inserted = r));
+  let inserted!: (pid: number) => void;
+  const firstIn = new Promise<number>((r) => (inserted = r));
   const firstTx = pool.transaction(async (trx) => {
+    const pid = await backendPid(trx);
     await first.insertPending(trx, a);
-    inserted();
+    inserted(pid);
     await held;
   });
-  await firstIn;
+  const firstPid = await firstIn;
   const secondTx = pool.transaction((trx) => second.insertPending(trx, b));
   secondTx.catch(() => undefined);
-  await waitFor('the second booking to wait for the first', async () => {
-    const { rows } = (await admin.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)) as { rows: [{ n: number }] };
-    return rows[0].n > 0;
-  });
+  await waitUntilBlockedBy(admin, firstPid);
   release();
   await firstTx;
   return { a, b, secondTx, showtimeId };
