@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import test from 'ava';
 import { ROUTED_HEADER, routingSubject } from '../../src/migration/extraction/route-proxy.ts';
 import { api, startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/child-app.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { goodClaims, signHs256 } from '../helpers/tokens.ts';
 
@@ -24,7 +23,8 @@ let upstream: Server;
 let seen: Seen[] = [];
 let stall = false;
 let monolith: TestApp;
-let deadPort: number;
+/** refuses connections for the whole run: a closed `freePort()` can be taken by another test file's server meanwhile */
+const deadPort = 1;
 const logs = captureLogs('info');
 
 test.before(async () => {
@@ -41,7 +41,6 @@ test.before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const upstreamPort = (upstream.address() as { port: number }).port;
-  deadPort = await freePort();
   monolith = await startTestApp({
     logger: logs.logger,
     env: {
