@@ -39,6 +39,7 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<Shutdo
     ? new Promise<void>((resolve) => server.close(() => resolve()))
     : Promise.resolve();
   server?.closeIdleConnections();
+  logger.info({ inFlight: options.inFlight() }, 'draining: no new connections; requests in flight finish');
 
   while (options.inFlight() > 0 && Date.now() < deadline) await sleep(20);
   const drainedMs = Date.now() - started;

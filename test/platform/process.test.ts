@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { freePort } from '../helpers/child-app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { waitFor } from '../helpers/events.ts';
 
 let db: TestDatabase;
 let keysDir: string;
@@ -21,15 +22,6 @@ test.after.always(async () => {
   await rm(keysDir, { recursive: true, force: true });
 });
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ['src/main.ts'], {
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, JWT_KEYS_DIR: keysDir, LOG_LEVEL: 'info', ...env },
@@ -44,18 +36,7 @@ function start(env: Record<string, string>) {
 }
 
 // start-up on a shared 2-core machine in the middle of the suite can take a while
-async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const answers = (url: string) => waitFor(url, async () => (await fetch(url)).ok, 60_000, 100);
 
 test('a bad variable stops start-up with exit 1 and a message naming it', async (t) => {
   const p = start({ PORT: 'eighty' });
@@ -69,7 +50,7 @@ test('a bad variable stops start-up with exit 1 and a message naming it', async 
 test('SIGTERM while a request is in flight: it completes, new connections are refused, exit 0 within the bound', async (t) => {
   const port = await freePort();
   const p = start({ PORT: String(port), SHUTDOWN_TIMEOUT_MS: '8000' });
-  await waitFor(`http://127.0.0.1:${port}/health/startup`);
+  await answers(`http://127.0.0.1:${port}/health/startup`);
   // a login whose body is only half sent is certainly in flight when the signal lands
   const body = JSON.stringify({ email: 'nobody@example.com', password: 'Wr0ng-password' });
   const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
@@ -81,10 +62,11 @@ test('SIGTERM while a request is in flight: it completes, new connections are re
     req.on('error', reject);
   });
   req.write(body.slice(0, 10));
-  await new Promise((r) => setTimeout(r, 300));
+  // the scrape is in flight itself: a second request is the login
+  await waitFor('the login in flight', async () => /^http_requests_in_flight 2$/m.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()));
   const t0 = Date.now();
   p.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor('the port closed for the drain', () => p.output().includes('"msg":"draining'));
   await t.throwsAsync(fetch(`http://127.0.0.1:${port}/health`), undefined, 'no new connections while draining');
   req.end(body.slice(10));
   t.is(await answered, 401, 'the in-flight request finished normally');

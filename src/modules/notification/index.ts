@@ -71,7 +71,7 @@ export function createNotificationModule(deps: PlatformDeps): NotificationModule
   const service = new NotificationService({ db, store, templates: createTemplateStore(SCHEMA), prefs, enqueue, logger });
   const lockMs = 2 * config.NOTIFICATION_SEND_TIMEOUT_MS + 10_000;
   const sweeper = {
-    db, store, queue, enqueue, logger,
+    db, store, queue, enqueue, logger, metrics: deps.metrics,
     lease: deps.redis ? redisSweepLease(deps.redis, `${config.REDIS_KEY_PREFIX}${SWEEP_LEASE}`) : postgresSweepLease(db, SWEEP_LEASE),
     intervalMs: config.NOTIFICATION_SWEEP_INTERVAL_MS,
     requeueAfterMs: config.NOTIFICATION_REQUEUE_AFTER_MS,

@@ -74,6 +74,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, metrics, health } = options;
   const koa = new Koa({ proxy: options.trustProxy });
   let inFlight = 0;
+  metrics.gauge('http_requests_in_flight', 'HTTP requests being served now (the scrape that reads it included)', [], { collect: (g) => g.set(inFlight), aggregator: 'sum' });
 
   const correlation: Middleware = (ctx, next) => {
     const correlationId = acceptCorrelationId(ctx.get('x-correlation-id') || undefined);

@@ -2,16 +2,9 @@ import test from 'ava';
 import { api, startTestApp, type TestApp } from '../../helpers/app.ts';
 import { adminToken, createCatalog, forgeUsers } from '../../helpers/catalog.ts';
 import { createTestDatabase } from '../../helpers/db.ts';
+import { waitFor } from '../../helpers/events.ts';
 import { deliverOutbox } from './helpers.ts';
 
-const waitFor = async (what: string, fn: () => Promise<boolean>, ms = 8_000) => {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 for (const cfg of [
   { store: 'legacy', perSeat: false },
@@ -58,7 +51,6 @@ test('expiry survives a restart: a booking made by a process that stopped is exp
     const res = await api(first.url, 'POST', '/api/v1/bookings', { token: user!.token, body: { showtime_id: c.showtimeId, seat_ids: [c.seatIds[0]!] } });
     t.is(res.status, 201);
     await first.stop();
-    await new Promise((r) => setTimeout(r, 1_200));
     const second = await startTestApp({ db, env: { ...env, BOOKING_SWEEP_INTERVAL_MS: '100' } });
     try {
       await waitFor('the new process to expire it', async () => (await second.app.booking!.admin.activeSeats(c.showtimeId)).length === 0);

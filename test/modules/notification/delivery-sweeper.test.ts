@@ -35,6 +35,8 @@ async function setLease(holder: string | undefined, ms = 0): Promise<void> {
     await db.raw('DELETE FROM notifications.sweep_leases WHERE name = ?', [SWEEP_LEASE]);
   }
 }
+const intervals = async (outcome: string) =>
+  (await app.app.metrics.registry.getSingleMetric('notification_sweep_intervals_total')?.get())?.values.find((v) => v.labels['outcome'] === outcome)?.value ?? 0;
 const byEvent = async (eventId: string) => (await db.withSchema('notifications').table('notifications').where({ event_id: eventId }))[0];
 
 test.serial('a pending notification whose job went missing (enqueue failed, Redis lost it) is queued again', async (t) => {
@@ -107,7 +109,8 @@ test.serial('the sweeper worker does this by itself every interval, one process 
   const sweeper = module.workers.find((w) => w.name === 'notification-sweeper')!;
   await sweeper.start();
   try {
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('three intervals left to the lease holder', async () => (await intervals('leased_elsewhere')) >= 3);
+    t.is(await intervals('swept'), 0);
     t.is(await queue().getJobState(id), 'unknown', 'another process holds this interval: no sweep here');
     await setLease(undefined);
     await waitFor('the periodic sweep once the lease is free', async () => (await queue().getJobState(id)) === 'waiting', 5_000);

@@ -123,14 +123,13 @@ test('550 at RCPT: failed at once, not retried, notification.failed emitted', as
     return found?.status === 'failed' && found;
   });
   t.regex(n.statusReason!, /^permanent failure: .*550/);
-  // well past the back-off schedule: still one attempt
-  await new Promise((r) => setTimeout(r, 6 * BACKOFF_MS));
+  // 'failed' is BullMQ's final state (a retry would be 'delayed'): no attempt can follow
+  await waitFor('the job failed for good', async () => (await module.queues![0]!.getJobState(id)) === 'failed');
   t.is(counts.get(`rcpt:${email}`), 1);
   t.is(counts.get(`data:${email}`), undefined, 'never got to DATA');
   t.is(mailsTo(email).length, 0);
   const log = await module.admin.deliveryLog(id);
   t.deepEqual(log.map((a) => [a.attempt, a.outcome, a.responseCode]), [[1, 'failed', 550]]);
-  t.is(await module.queues![0]!.getJobState(id), 'failed');
   const events = await outboxEvents('notification.failed', id);
   t.is(events.length, 1);
   t.like(events[0].envelope.payload, { notification_id: id, retry_count: 0 });
@@ -145,7 +144,7 @@ test('temporary failures that never end: failed after NOTIFICATION_MAX_ATTEMPTS,
     return found?.status === 'failed' && found;
   }, 20_000);
   t.regex(n.statusReason!, new RegExp(`^gave up after ${MAX_ATTEMPTS} attempts: .*421`));
-  await new Promise((r) => setTimeout(r, 4 * BACKOFF_MS));
+  await waitFor('the job failed for good', async () => (await module.queues![0]!.getJobState(id)) === 'failed');
   const log = await module.admin.deliveryLog(id);
   t.deepEqual(log.map((a) => a.outcome), ['retry', 'retry', 'retry', 'failed']);
   t.is(counts.get(`data:${email}`), MAX_ATTEMPTS);

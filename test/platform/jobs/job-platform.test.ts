@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import type { MetricValue } from 'prom-client';
 import { createClient } from 'redis';
 import { Health } from '../../../src/platform/health.ts';
 import { createJobPlatform, type JobPlatform, type JobPlatformOptions, type JobStore } from '../../../src/platform/jobs/job-platform.ts';
@@ -61,8 +62,10 @@ if (!onPostgres) test('queues are namespaced by the key prefix: apps with differ
   const wb = b.worker<{ n: number }>('mail', async (job) => void seenByB.push(job.id!));
   await wb.start();
   const job = await a.queue<{ n: number }>('mail').add('x', { n: 1 });
-  await sleep(400);
-  t.deepEqual(seenByB, [], "b's worker never saw a's job");
+  // b's own job, queued after a's: had a's landed in b's queue, b's worker would have taken it first
+  const marker = await b.queue<{ n: number }>('mail').add('x', { n: 2 }, { jobId: 'b-marker' });
+  await until("b's own job", () => seenByB.length > 0);
+  t.deepEqual(seenByB, [marker.id], "b's worker never saw a's job");
   t.is(await a.queue('mail').getJobState(job.id!), 'waiting');
   const redis = createClient({ url: REDIS });
   await redis.connect();
@@ -137,9 +140,10 @@ test('metrics count job outcomes; close() is idempotent and ends the platform', 
   const q = p.queue<{ ok: boolean }>('counted');
   const [a, b] = [await q.add('x', { ok: true }), await q.add('x', { ok: false })];
   await until('settled', async () => (await q.getJobState(a.id!)) === 'completed' && (await q.getJobState(b.id!)) === 'failed');
-  await sleep(50);
-  const values = (await metrics.registry.getSingleMetric('jobs_processed_total')!.get()).values;
+  let values: MetricValue<string>[] = [];
   const of = (outcome: string) => values.find((v) => v.labels['queue'] === 'counted' && v.labels['outcome'] === outcome)?.value;
+  // the counters move on the worker's events, just after the job's state
+  await until('three outcomes counted', async () => ((values = (await metrics.registry.getSingleMetric('jobs_processed_total')!.get()).values), values.length >= 3));
   t.is(of('completed'), 1);
   t.is(of('retried'), 1);
   t.is(of('failed'), 1);

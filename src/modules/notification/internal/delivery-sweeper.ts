@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Knex } from '../../../platform/db.ts';
 import type { Logger } from '../../../platform/logger.ts';
+import type { Metrics } from '../../../platform/metrics.ts';
 import type { Worker } from '../../../platform/module.ts';
 import type { DeliveryJobData } from './delivery-worker.ts';
 import type { NotificationStore } from './notification-store.ts';
@@ -14,6 +15,7 @@ export interface SweeperDeps {
   /** who sweeps this interval (Redis, or a Postgres row with BACKEND=postgres) */
   lease: SweepLease;
   logger: Logger;
+  metrics: Metrics;
   intervalMs: number;
   /** a pending notification untouched this long is checked for a live job */
   requeueAfterMs: number;
@@ -61,11 +63,14 @@ export async function sweepDeliveries(d: SweeperDeps, now = new Date()): Promise
 export function createDeliverySweeper(d: SweeperDeps): Worker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  const intervals = d.metrics.counter('notification_sweep_intervals_total', 'Sweeper intervals by outcome: swept here, leased by another process, failed', ['outcome']);
   const tick = async () => {
     try {
-      if (!(await d.lease(String(process.pid), d.intervalMs))) return;
+      if (!(await d.lease(String(process.pid), d.intervalMs))) return intervals.inc({ outcome: 'leased_elsewhere' });
       await sweepDeliveries(d);
+      intervals.inc({ outcome: 'swept' });
     } catch (err) {
+      intervals.inc({ outcome: 'failed' });
       d.logger.warn({ err }, 'notification sweep failed; next interval retries');
     }
   };
