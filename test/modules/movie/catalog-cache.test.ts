@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { CatalogCache, postgresGeneration } from '../../../src/modules/movie/internal/catalog-cache.ts';
+import { CatalogCache, postgresGeneration, redisGeneration } from '../../../src/modules/movie/internal/catalog-cache.ts';
 import { createPool, type Knex } from '../../../src/platform/db.ts';
 import { closeRedis, connectRedis, createRedis, type Redis } from '../../../src/platform/redis.ts';
 import { createTestDatabase } from '../../helpers/db.ts';
@@ -38,6 +38,23 @@ test('concurrent misses of one key share one load', async (t) => {
   t.deepEqual(await Promise.all([a, b]), ['v1', 'v1']);
   t.is(loads, 1);
   t.is(await cache.get('movie:1', async () => 'not loaded again'), 'v1', 'the value was stored');
+});
+
+test('reads begun together share one generation read; a read begun after them, or after a write, asks again', async (t) => {
+  const keyPrefix = `bo-test-${randomBytes(6).toString('hex')}:`;
+  const gen = redisGeneration(redis, `${keyPrefix}movie:cache:gen`);
+  let reads = 0;
+  const counted = { read: () => (reads++, gen.read()), bump: () => gen.bump() };
+  const cache = new CatalogCache({ redis, generation: counted, keyPrefix, ttlSeconds: 60, logger: testLogger() });
+  // a booking's two reads, as it begins them: the snapshot and the layout
+  t.deepEqual(await Promise.all([cache.get('snapshot:1', async () => 's1'), cache.get('layout:1', async () => 'l1')]), ['s1', 'l1']);
+  t.is(reads, 1);
+  t.is(await cache.get('snapshot:1', async () => 'not loaded again'), 's1');
+  t.is(reads, 2, 'a read begun later asks for the generation itself');
+  // a write lands between two runs of reads: the second run sees it
+  await new CatalogCache({ redis, keyPrefix, ttlSeconds: 60, logger: testLogger() }).invalidate();
+  t.deepEqual(await Promise.all([cache.get('snapshot:1', async () => 's2'), cache.get('layout:1', async () => 'l2')]), ['s2', 'l2']);
+  t.is(reads, 3);
 });
 
 /** a reader of `cache` loads; a write (through `writer`, this process's cache or another's) invalidates meanwhile */

@@ -40,10 +40,15 @@ export function postgresGeneration(db: Knex): CatalogGeneration {
  * not for the value, and does not parse it again (a showtime's seat layout, read by every booking, is
  * thousands of seats). Kept values are frozen: they are shared by every reader.
  *
+ * Reads begun in one synchronous run (a booking asks for a showtime's snapshot and its layout together) share
+ * one generation read: nothing can reach this process between them, so each would have read the same.
+ *
  * Without Redis (BACKEND=postgres) the generation lives in Postgres and values only in this process.
  */
 export class CatalogCache {
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** the generation read asked for in the current synchronous run, if any (cleared at its end) */
+  private generationNow: Promise<string> | undefined;
   private readonly local: LRUCache<string, { v: unknown }> | undefined;
   private lastWarn = 0;
 
@@ -82,6 +87,15 @@ export class CatalogCache {
     }
   }
 
+  private currentGeneration(): Promise<string> {
+    if (this.generationNow) return this.generationNow;
+    const read = this.generation.read();
+    this.generationNow = read;
+    // a microtask runs only once the synchronous run that asked is over: a later reader asks again
+    queueMicrotask(() => (this.generationNow = undefined));
+    return read;
+  }
+
   /**
    * The cached value of `key` in the current generation, else `load()` (stored for the next reader).
    * Concurrent misses share one load only within one generation: a load begun before a write committed
@@ -92,7 +106,7 @@ export class CatalogCache {
     if (this.ttlSeconds === 0) return load();
     let full: string;
     try {
-      full = `${this.prefix}${await this.generation.read()}:${key}`;
+      full = `${this.prefix}${await this.currentGeneration()}:${key}`;
       const mine = this.local?.get(full);
       if (mine) return mine.v as T;
       const hit = redis ? await redis.get(full) : null;
