@@ -123,8 +123,17 @@ export async function backendPid(trx: Knex.Transaction): Promise<number> {
   return ((await trx.raw('SELECT pg_backend_pid() AS pid')) as { rows: { pid: number }[] }).rows[0]!.pid;
 }
 
-/** resolves once another session is waiting for a lock that backend `pid` holds (seen through `db`'s role) */
-export function waitUntilBlockedBy(db: Knex, pid: number): Promise<true> {
-  return waitFor(`a session waiting on backend ${pid}'s lock`, async () =>
-    ((await db.raw('SELECT count(*)::int AS n FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))', [pid])) as { rows: { n: number }[] }).rows[0]!.n > 0 || undefined, 10_000, 10);
+/**
+ * Resolves once another session is waiting for a lock that backend `pid` holds. It looks on a connection of
+ * its own, opened as `db`'s are but outside its pool: the pool may be spent on the very sessions it watches.
+ */
+export async function waitUntilBlockedBy(db: Knex, pid: number): Promise<true> {
+  const client = db.client as { acquireRawConnection(): Promise<pg.Client>; destroyRawConnection(c: pg.Client): Promise<void> };
+  const own = await client.acquireRawConnection();
+  try {
+    return await waitFor(`a session waiting on backend ${pid}'s lock`, async () =>
+      (await own.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [pid])).rows[0]!.n > 0 || undefined, 10_000, 10);
+  } finally {
+    await client.destroyRawConnection(own);
+  }
 }
