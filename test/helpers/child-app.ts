@@ -31,6 +31,8 @@ export interface ChildApp {
   lines: Record<string, unknown>[];
   process: ChildProcess;
   stop(): Promise<void>;
+  /** for a failing test's log: how the process stands (running or how it ended), its last log lines and stderr */
+  describe(): string;
 }
 
 /**
@@ -84,5 +86,7 @@ export async function startChildApp(env: Record<string, string>, options: { port
     await stop();
     throw err;
   }
-  return { url, port, lines, process: child, stop };
+  const describe = () =>
+    `${url} pid ${child.pid} ${child.exitCode !== null ? `exited ${child.exitCode}` : child.signalCode ? `killed by ${child.signalCode}` : 'running'}; last lines: ${JSON.stringify(lines.slice(-8))}; stderr: ${stderr.slice(-1_000)}`;
+  return { url, port, lines, process: child, stop, describe };
 }

@@ -116,6 +116,11 @@ test('Postgres-only process killed mid-saga: after a restart the paid booking is
       const deliveries = await client.query(`SELECT count(*)::int AS n FROM notifications.delivery_log WHERE notification_id = $1 AND outcome = 'sent'`, [n.id]);
       t.is(deliveries.rows[0].n, 1, `notification ${n.id} delivered once`);
     }
+  } catch (err) {
+    // a fetch that failed names neither the request nor the process: say how both processes stand
+    t.log(`failed: ${(err as Error).stack} ${String((err as { cause?: unknown }).cause ?? '')}`);
+    for (const [name, app] of [['first', first], ['second', second]] as const) if (app) t.log(`${name}: ${app.describe()}`);
+    throw err;
   } finally {
     await client.end().catch(() => undefined);
     await first?.stop();
