@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** the TCP port process `pid` listens on (Linux: its socket inodes in /proc/<pid>/fd, looked up in /proc/net/tcp*) */
+async function listeningPort(pid: number): Promise<number | undefined> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+    const socket = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (socket) inodes.add(socket[1]!);
+  }
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1)) {
+      // sl local_address rem_address st … inode; st 0A is LISTEN
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) return parseInt(f[1]!.split(':')[1]!, 16);
+    }
+  }
+  return undefined;
+}
+
 export interface ChildApp {
   url: string;
   port: number;
@@ -36,16 +53,21 @@ export interface ChildApp {
 }
 
 /**
- * `node src/main.ts` in a process of its own (a second deployment of the same image), listening on
- * `port`, ready once /health/ready answers 200. Its log lines are collected for the test to read.
+ * `node src/main.ts` in a process of its own (a second deployment of the same image), on `options.port` or
+ * a port of its own choosing, ready once it listens and /health/ready answers 200. Its log lines are
+ * collected for the test to read.
  */
 export async function startChildApp(env: Record<string, string>, options: { port?: number; readyWithinMs?: number } = {}): Promise<ChildApp> {
-  const port = options.port ?? (await freePort());
+  // the process takes a port of the kernel's choosing (0) and this finds which (`listeningPort`): a port
+  // found free here and closed again can be taken by another test's server before the child listens on it.
+  // A cluster's web processes pick one port each for 0, so a cluster gets a free port named in advance.
+  const clustered = (env['WEB_CONCURRENCY'] ?? '1') !== '1';
+  const asked = options.port ?? (clustered ? await freePort() : 0);
   const keysDir = await mkdtemp(join(tmpdir(), 'bo-child-keys-'));
   const full: Record<string, string> = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
-    PORT: String(port),
+    PORT: String(asked),
     JWT_KEYS_DIR: keysDir,
     INTERNAL_API_SECRET: TEST_INTERNAL_API_SECRET,
     LOG_LEVEL: 'info',
@@ -67,7 +89,8 @@ export async function startChildApp(env: Record<string, string>, options: { port
     }
   });
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
-  const url = `http://127.0.0.1:${port}`;
+  let port = asked;
+  let url = `http://127.0.0.1:${port}`;
   const exited = once(child, 'exit');
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -77,11 +100,19 @@ export async function startChildApp(env: Record<string, string>, options: { port
     }
     await rm(keysDir, { recursive: true, force: true });
   };
+  const what = full['MODULES'] ?? 'all modules';
+  const deadline = Date.now() + (options.readyWithinMs ?? 60_000);
+  const ended = () => (child.exitCode !== null || child.signalCode !== null ? new Error(`the process ended (${child.exitCode ?? child.signalCode}) while starting: ${stderr}${JSON.stringify(lines.slice(-5))}`) : undefined);
   try {
-    await waitFor(`${full['MODULES'] ?? 'all modules'} ready at ${url}`, async () => {
-      if (child.exitCode !== null) throw new Error(`the process exited (${child.exitCode}) while starting: ${stderr}${JSON.stringify(lines.slice(-5))}`);
-      return (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) || undefined;
-    }, options.readyWithinMs ?? 60_000, 100);
+    // only once this process holds the port is an answer on it this process's answer
+    const listening = await waitFor(`${what} listening`, async () => ended() ?? (await listeningPort(child.pid!)), Math.max(0, deadline - Date.now()), 100);
+    if (listening instanceof Error) throw listening;
+    if (asked !== 0 && listening !== asked) throw new Error(`the process listens on ${listening}, not on the port it was given (${asked})`);
+    port = listening;
+    url = `http://127.0.0.1:${port}`;
+    const ready = await waitFor(`${what} ready at ${url}`, async () =>
+      ended() ?? ((await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) || undefined), Math.max(0, deadline - Date.now()), 100);
+    if (ready instanceof Error) throw ready;
   } catch (err) {
     await stop();
     throw err;
