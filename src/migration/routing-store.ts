@@ -26,7 +26,6 @@ export interface StranglerRouterOptions {
 
 type Method = (db: Db, ...args: unknown[]) => Promise<unknown>;
 
-
 /**
  * The strangler routing store (ADR 0050): wraps a module's legacy and own stores into one, and decides
  * per call — from the module's phase, read from the flags at call time, so a flip needs no restart —
