@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { api, registerAndLogin, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { startChildApp } from '../../helpers/child-app.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { ledger, legacyBooking, legacyDb, outboxTypes, pay, paymentsDb, transactionsOf } from './fixtures.ts';
 
@@ -89,47 +89,33 @@ test('in process: the charge is made, the process "dies" (500), the retry after 
 
 test('a real process killed (SIGKILL) right after the charge: the retry on another process completes the payment, one charge', async (t) => {
   const { user, booking } = await payerOn(events);
-  const port = await freePort();
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      JWT_KEYS_DIR: keysDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      MODULES: 'auth,payment',
-      ROLE: 'web',
-      DB_POOL_MAX: '4',
-      REDIS_KEY_PREFIX: `bo-crash-${randomUUID().slice(0, 8)}:`,
-      FLAGS_BOOTSTRAP: 'use_payment_events=true',
-      PAYMENT_FAKE_CRASH_MODE: 'kill',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const app = await startChildApp({
+    DATABASE_URL: db.url,
+    JWT_KEYS_DIR: keysDir,
+    MODULES: 'auth,payment',
+    ROLE: 'web',
+    REDIS_KEY_PREFIX: `bo-crash-${randomUUID().slice(0, 8)}:`,
+    FLAGS_BOOTSTRAP: 'use_payment_events=true',
+    PAYMENT_FAKE_CRASH_MODE: 'kill',
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d));
-  child.stderr.on('data', (d: Buffer) => (output += d));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  const exited = once(app.process, 'exit').then(([code, signal]) => (signal ?? code) as NodeJS.Signals | number | null);
   try {
-    await waitUntilUp(`http://127.0.0.1:${port}/health/startup`, exited);
     const key = randomUUID();
     const err = await t.throwsAsync(
-      fetch(`http://127.0.0.1:${port}/api/v1/payments`, {
+      fetch(`${app.url}/api/v1/payments`, {
         method: 'POST',
         headers: { authorization: `Bearer ${user.access}`, 'content-type': 'application/json', 'Idempotency-Key': key },
         body: JSON.stringify({ booking_id: booking.bookingId, payment_method: { type: 'card', token: 'tok_charge_then_crash' } }),
       }),
     );
     t.truthy(err, 'the connection died with the process');
-    t.is(await exited, 'SIGKILL', output);
+    t.is(await exited, 'SIGKILL', app.describe());
     const paymentId = await assertCrashedState(t, events, user, key);
     const res = await resume(t, events, { access: user.access, userId: user.id, bookingId: booking.bookingId, key, paymentId });
     t.is(res.body.status, 'completed');
     t.deepEqual(await outboxTypes(paymentsDb(events), paymentId), ['payment.initiated', 'payment.completed']);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await app.stop();
   }
 });
 
@@ -147,28 +133,3 @@ test('legacy path: the booking expired while the process was dead — the resume
   t.is((await legacyDb(legacy).table('payments').where({ id: paymentId }).first()).status, 'refunded');
   t.deepEqual((await pay(legacy, { token: user.access, bookingId: booking.bookingId, key, card: 'tok_charge_then_crash' })).body, res.body);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntilUp(url: string, exited: Promise<unknown>, timeoutMs = 20_000): Promise<void> {
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !dead) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
